@@ -1,0 +1,71 @@
+"""Wire models and enums: the API both the service and its clients speak.
+
+Imports only pydantic and the standard library (an import-linter contract enforces it).
+"""
+
+from jiuzhutong.contract.enums import (
+    ApplyMode,
+    DisabilityCategory,
+    DraftStatus,
+    Exclusion,
+    Gender,
+    HealthStatus,
+    HukouType,
+    MaritalStatus,
+    Relation,
+    Role,
+    WorkAbility,
+)
+from jiuzhutong.contract.errors import ErrorBody, ErrorItem
+from jiuzhutong.contract.models import (
+    AuditEventOut,
+    DivisionOut,
+    DraftCreate,
+    DraftOut,
+    DraftSummary,
+    DraftUpdate,
+    Entrustment,
+    HealthOut,
+    LoginRequest,
+    LoginResponse,
+    LookupRequest,
+    MemberIn,
+    MemberOut,
+    MemberUpdate,
+    PersonDetails,
+    StaffCreate,
+    StaffOut,
+)
+
+__all__ = [
+    "ApplyMode",
+    "AuditEventOut",
+    "DisabilityCategory",
+    "DivisionOut",
+    "DraftCreate",
+    "DraftOut",
+    "DraftStatus",
+    "DraftSummary",
+    "DraftUpdate",
+    "Entrustment",
+    "ErrorBody",
+    "ErrorItem",
+    "Exclusion",
+    "Gender",
+    "HealthOut",
+    "HealthStatus",
+    "HukouType",
+    "LoginRequest",
+    "LoginResponse",
+    "LookupRequest",
+    "MaritalStatus",
+    "MemberIn",
+    "MemberOut",
+    "MemberUpdate",
+    "PersonDetails",
+    "Relation",
+    "Role",
+    "StaffCreate",
+    "StaffOut",
+    "WorkAbility",
+]
