@@ -21,11 +21,17 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/jiuzhutong serve $(ARGS)
 
-test: $(STAMP)
+# The phone page is tested in Debian's Chromium (never a browser download).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(PYTEST) -m "not postgres" $(ARGS)
 
 # The PostgreSQL suite: fails loudly when 127.0.0.1:5432 is unreachable.
-test-pg: $(STAMP)
+test-pg: $(STAMP) $(CHROMIUM)
 	$(BIN)/python tools/check_postgres.py
 	$(PYTEST) -m postgres $(ARGS)
 

@@ -1,0 +1,1 @@
+"""The phone page a remote-authorization QR code opens: template, script, style, renderer."""
