@@ -1,0 +1,135 @@
+"""The counter App: login, then home; global keys; the session; the client's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from counter_tui.client import ApiClient
+from counter_tui.clock import Clock
+from counter_tui.embedded import DemoCredentials
+from counter_tui.errors import ClientError, Unauthorized
+from jiuzhutong.contract import StaffOut
+
+DEFAULT_COUNTER_ID = "counter-1"
+SESSION_EXPIRED = "登录已过期，请重新登录"
+
+
+@dataclass
+class Session:
+    """Who sits at this counter now."""
+
+    staff: StaffOut
+    counter_id: str
+    expires_at: datetime
+
+
+class CounterApp(App[None]):
+    TITLE = "湖北救助通 · 柜台"
+    CSS_PATH = "styles/app.tcss"
+    # The command palette is English, mouse-first and one more thing to repaint: off.
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Shown by each screen (CounterScreen) so it leads the Footer; here for the rest.
+        Binding("f1", "help", "帮助", key_display="F1", show=False),
+        Binding("ctrl+q", "quit", "退出", key_display="Ctrl+Q", priority=True),
+    ]
+
+    def __init__(
+        self,
+        client: ApiClient,
+        *,
+        counter_id: str = DEFAULT_COUNTER_ID,
+        demo: DemoCredentials | None = None,
+        clock: Clock | None = None,
+        backend_label: str = "",
+        theme: str | None = None,
+        handle_signals: bool = False,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.counter_id = counter_id
+        self.demo = demo  # kept in memory only, to show on the login screen of this run
+        self.clock = clock or Clock()
+        self.backend_label = backend_label or client.base_url
+        self.session: Session | None = None
+        self._handle_signals = handle_signals
+        # Thin clients: no animations, whatever TEXTUAL_ANIMATIONS says.
+        self.animation_level = "none"
+        if theme:
+            self.theme = theme
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self._handle_signals:
+            # SIGTERM (systemd, a closing SSH session's shell) ends the app the normal way,
+            # so the caller's cleanup (logout, stopping the embedded server) runs.
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, self.exit)
+        self.show_login()
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    async def action_quit(self) -> None:
+        # A shared counter PC: end the session on the server instead of leaving the token
+        # valid until it idles out. Best effort and quick; quitting never waits on the net.
+        if self.client.logged_in:
+            with contextlib.suppress(ClientError, TimeoutError):
+                await asyncio.wait_for(self.client.logout(), timeout=2.0)
+        self.exit()
+
+    def action_help_quit(self) -> None:
+        # Textual's Ctrl+C hint is in English; clerks read Chinese.
+        self.notify("按 Ctrl+Q 退出", timeout=3)
+
+    def action_help(self) -> None:
+        from counter_tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen.for_screen(self.screen))
+
+    # --- navigation ------------------------------------------------------------------
+
+    def show_login(self, message: str | None = None) -> None:
+        from counter_tui.screens.login import LoginScreen
+
+        self.session = None
+        screen = LoginScreen(message=message)
+        if len(self.screen_stack) <= 1:
+            self.push_screen(screen)
+        else:
+            # Drop whatever was above the base screen (dialogs of an expired session).
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.switch_screen(screen)
+
+    def start_session(self, staff: StaffOut, counter_id: str, expires_at: datetime) -> None:
+        from counter_tui.screens.home import HomeScreen
+
+        self.session = Session(staff=staff, counter_id=counter_id, expires_at=expires_at)
+        self.switch_screen(HomeScreen())
+
+    async def end_session(self) -> None:
+        """注销: end the session on the server, then back to the login screen."""
+        # The token is dropped locally anyway; a session the server missed idles out.
+        with contextlib.suppress(ClientError):
+            await self.client.logout()
+        self.show_login()
+
+    def explain(self, error: ClientError) -> str | None:
+        """The message a screen shows for an error, or None when the app took over: an
+        expired session goes back to the login screen instead of failing on every key."""
+        if isinstance(error, Unauthorized) and self.session is not None:
+            self.client.forget_session()
+            self.show_login(SESSION_EXPIRED)
+            return None
+        return error.message

@@ -1,0 +1,1 @@
+"""One module per screen. Modules are imported when a screen is first shown."""
