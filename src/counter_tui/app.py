@@ -40,6 +40,12 @@ class CounterApp(App[None]):
         # Shown by each screen (CounterScreen) so it leads the Footer; here for the rest.
         Binding("f1", "help", "帮助", key_display="F1", show=False),
         Binding("ctrl+q", "quit", "退出", key_display="Ctrl+Q", priority=True),
+        # Priority, so the App moves focus in the order keys arrive. As ordinary bindings,
+        # Tab reaches the App only after bubbling up from the focused Input, and type-ahead
+        # that arrived in the same burst (a laggy SSH link, a paste) is already queued on
+        # the old field: "王五<Tab>4201…" would end up all in the name field.
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
     ]
 
     def __init__(
