@@ -680,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         help="bulk insert: bench/populate.py (fast) or jiuzhutong.store.bulk as is (slow)",
     )
     p.add_argument("--skip-postgres", action="store_true")
+    p.add_argument("--skip-sqlite", action="store_true")
     p.add_argument("--skip-lookup", action="store_true")
     p.add_argument(
         "--profile",
@@ -717,7 +718,9 @@ def main(argv: list[str] | None = None) -> int:
     with temp_dir(args.keep) as tmp:
         section("ceiling", out, bench_ceiling, conc, warmup, duration, tmp)
         section("baseline", out, bench_baseline, conc, warmup, duration, tmp, "first")
-        kinds = ["sqlite"] + ([] if args.skip_postgres else ["postgres"])
+        kinds = ([] if args.skip_sqlite else ["sqlite"]) + (
+            [] if args.skip_postgres else ["postgres"]
+        )
         for kind in kinds:
             section(kind, out, bench_backend, kind, conc, warmup, duration, tmp, None)
         section("baseline_after", out, bench_baseline, conc, warmup, duration, tmp, "after")

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     login_window_seconds: int = 60
     standards_file: Path | None = None  # default: the shipped 示例 table
     public_base_url: str = "http://127.0.0.1:8765"
+    link_minutes: float = 30  # lifetime of a remote authorization link
+    link_max_failures: int = 20  # failed token look-ups per client address ...
+    link_window_seconds: int = 60  # ... within this window, then 429
+    link_sweep_seconds: float = 30  # how often a server marks ran-out links 已过期
+    sse_keepalive_seconds: float = 15  # comment line on a quiet event stream
+    # economic check (issue 3): simulated source latency, and per source: timeout of one
+    # attempt, retries after a failure or timeout, back-off before retry n (× n)
+    economic_latency_s: float = Field(default=0.0, ge=0)
+    economic_timeout_s: float = Field(default=10.0, gt=0)
+    economic_retries: int = Field(default=2, ge=0, le=10)
+    economic_backoff_s: float = Field(default=0.2, ge=0)
     log_level: str = "INFO"
 
     @field_validator("encryption_key", "hmac_key")

@@ -59,7 +59,8 @@ def race(clients, url: str, version: int, values: list[str]) -> list[tuple[str, 
     return results
 
 
-def test_concurrent_patches_one_wins(backend, clerk, people, server_url):
+def test_concurrent_patches_one_wins(backend, clerk, people, server_url, log_capture):
+    start = len(log_capture.lines)
     d = create_draft(backend, clerk, people.adult())
     url = f"/applications/{d['id']}"
     clients = [httpx.Client(base_url=server_url, headers=clerk.h, timeout=10) for _ in range(2)]
@@ -78,6 +79,9 @@ def test_concurrent_patches_one_wins(backend, clerk, people, server_url):
             version += 1
             stored = clients[0].get(url).json()
             assert stored["version"] == version and stored["step"] == winner
+        # the real server's access log went through the suite's log capture too
+        access = [line for line in log_capture.lines[start:] if line.startswith("uvicorn.access")]
+        assert len(access) >= 2 * ROUNDS
     finally:
         for c in clients:
             c.close()

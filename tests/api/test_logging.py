@@ -55,3 +55,13 @@ def test_ids_through_error_paths_are_not_logged(backend, clerk, people, log_capt
     assert any("-> 409" in line for line in log_capture.lines[start:])
     assert any("login failed" in line for line in log_capture.lines[start:])
     assert log_capture.leaks(start) == []
+
+
+def test_guard_finds_ids_inside_longer_runs_but_not_digests(people):
+    from .conftest import contains_id_number
+
+    number = people.adult()
+    assert contains_id_number(f"x=9{number}7,")  # embedded in a longer run of digits
+    assert contains_id_number(f"blind={number.lower()}")
+    # a hex digest that happens to hold 18 digits in a row (seen in a PostgreSQL plan)
+    assert not contains_id_number("xa8d787109398162717286ce0c4c8547b9ca936a95f14981b2557b89")

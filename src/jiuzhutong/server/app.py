@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,9 +14,14 @@ from jiuzhutong.server.routes import (
     applications,
     audit,
     auth,
+    authorization,
     divisions,
+    economic,
+    events,
     health,
     members,
+    notice,
+    phone,
     staff,
 )
 from jiuzhutong.service import Services, build_services
@@ -47,7 +53,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.events.start_listening()  # PostgreSQL: events from the other processes
+        sweeper = asyncio.create_task(services.authorization.sweep_forever())  # 已过期 links
         yield
+        sweeper.cancel()
+        services.events.stop_listening()
         if own_services:
             services.close()
 
@@ -62,6 +72,9 @@ def create_app(
     app.state.services = services
     errors.install(app)
     # the draft routes first: routes are matched in order, and they are the hot ones
-    for module in (applications, members, auth, divisions, staff, audit, health):
+    for module in (applications, members, auth, divisions, staff, audit, health, notice):
+        app.include_router(module.router(services))
+    app.include_router(economic.router(services))  # issue 3: economic check, submit
+    for module in (authorization, events, phone):  # issue 3: authorization, live status
         app.include_router(module.router(services))
     return app

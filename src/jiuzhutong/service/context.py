@@ -33,9 +33,11 @@ class ServiceStore:
             # the database's transaction and a Tx directly: one context manager fewer on
             # every request than going through Store.write()
             with self.database.write() as conn:
-                yield Tx(conn, self.cipher)
+                tx = Tx(conn, self.cipher)
+                yield tx
         except (DatabaseBusy, DatabaseUnavailable):
             raise Busy() from None
+        tx.run_after_commit()  # committed: wake the live-status listeners (service.events)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -22,8 +22,9 @@ from jiuzhutong.contract import (
     Relation,
 )
 from jiuzhutong.domain.household import Person
+from jiuzhutong.security import token_hash
 from jiuzhutong.service.actor import Actor
-from jiuzhutong.service.auth import AuthService
+from jiuzhutong.service.auth import TOUCH_INTERVAL, AuthService
 from jiuzhutong.service.cache import DraftResponseCache
 from jiuzhutong.service.clock import local_today
 from jiuzhutong.service.context import Context
@@ -64,6 +65,9 @@ def draft_exists(existing_id: str | None) -> Conflict:
     )
 
 
+SUBMITTED = "已提交"  # CaseStatus.submitted: the application left the draft stage (issue 3)
+
+
 def not_found() -> NotFound:
     return NotFound("未找到该申请，或不在您的服务区域内")
 
@@ -88,9 +92,17 @@ class DraftAccess:
     """Loading a draft the actor may see, and checking its version before a change."""
 
     @staticmethod
-    def visible(tx: Tx, actor: Actor, draft_id: str) -> DraftRecord:
+    def visible(tx: Tx, actor: Actor, draft_id: str, *, submitted_ok: bool = False) -> DraftRecord:
+        """The open draft, or 404; a submitted one is 409 (it can no longer change) unless
+        ``submitted_ok`` (reads that still make sense after submission)."""
         draft = tx.drafts.get(draft_id)
         if draft is None or draft.status != DraftStatus.draft or not actor.serves(draft.region):
+            if draft is not None and draft.status == SUBMITTED and actor.serves(draft.region):
+                if submitted_ok:
+                    return draft
+                raise Conflict(
+                    "application_submitted", "该申请已提交（受理），不能再修改、删除或重新核对"
+                )
             raise not_found()
         return draft
 
@@ -207,13 +219,21 @@ class DraftService:
     # --- read ----------------------------------------------------------------------------
 
     def read(self, token: str, draft_id: str, *, reveal: bool = False) -> Reply:
+        if not reveal and token and self._ctx.store.dialect == "postgresql":
+            reply = self._read_in_one_statement(token, draft_id)
+            if reply is not None:
+                return reply
         ctx = self._ctx
         now = ctx.clock.now()
         today = local_today(now)
         body = None
         with ctx.store.write() as tx:
-            actor = self._auth.authenticate(tx, token, now)
-            head = tx.drafts.head(draft_id)
+            # the session and the draft's head in one statement (one round trip on
+            # PostgreSQL); an empty token matches no session
+            found = tx.drafts.session_and_head(token_hash(token), draft_id) if token else None
+            actor = self._auth.authenticate_session(tx, found[0] if found else None, now)
+            assert found is not None
+            head = found[1]
             if head is None:
                 raise not_found()
             version, status, region = head
@@ -243,6 +263,45 @@ class DraftService:
             if not reveal:
                 self._cache.put(draft_id, version, today, body)
         return Reply(200, body, Reply.etag_of(version))
+
+    def _read_in_one_statement(self, token: str, draft_id: str) -> Reply | None:
+        """PostgreSQL: the read and its audit row in one autocommitted statement, i.e. one
+        round trip instead of BEGIN, SELECT, INSERT+COMMIT (store.drafts
+        session_and_head_audited). None when the statement wrote no audit row (no such
+        session, not served, a session touch due...): the caller then runs the ordinary
+        transaction, which decides and audits as always."""
+        ctx = self._ctx
+        now = ctx.clock.now()
+        today = local_today(now)
+        with ctx.store.write() as tx:
+            found = tx.drafts.session_and_head_audited(
+                token_hash(token),
+                draft_id,
+                now=now,
+                idle_cutoff=now - self._auth.idle_limit,
+                touch_cutoff=now - TOUCH_INTERVAL,
+            )
+            if found is None or not found[2]:
+                # not served as it stands, or a touch is due: the ordinary transaction
+                # decides (and answers 401/404) by the service's rules alone
+                return None
+            session, head, _audited = found
+            # the statement's conditions imply these checks; they stay the authority
+            actor, due = self._auth.check_session(session, now)
+            if due or head is None or head[1] != DraftStatus.draft or not actor.serves(head[2]):
+                raise not_found()
+            version = head[0]
+            body = self._cache.get(draft_id, version, today)
+            if body is not None:
+                return Reply(200, body, Reply.etag_of(version))
+            # a read-only transaction of its own, after the audited one: the draft may
+            # have changed in between, so its own version is the one answered
+            draft = tx.drafts.get(draft_id)
+            if draft is None or draft.status != DraftStatus.draft:
+                raise not_found()
+        body = draft_out(draft, reveal=False, on=today).model_dump_json()
+        self._cache.put(draft_id, draft.version, today, body)
+        return Reply(200, body, Reply.etag_of(draft.version))
 
     def list_open(self, token: str) -> list[DraftSummary]:
         ctx = self._ctx
@@ -285,6 +344,7 @@ class DraftService:
             actor = self._auth.authenticate(tx, token, now)
             draft = self._access.for_change(tx, actor, draft_id, if_match)
             applicant = draft.persons[0]
+            identity = (applicant.name, applicant.id_number)
             problems = Problems()
             changes: dict[str, object] = {}
             changed: list[str] = []
@@ -334,6 +394,10 @@ class DraftService:
 
             self._access.bump(tx, draft, now, changes)
             tx.drafts.update_person(draft.id, applicant, now)
+            if (applicant.name, applicant.id_number) != identity:
+                from jiuzhutong.service.authorization import person_identity_changed
+
+                person_identity_changed(tx, actor, draft, applicant, now)  # authorize again
             detail = "fields=" + ",".join(changed) if changed else None
             tx.audit.append([actor.audit("draft.update", "application", draft.id, detail)], now)
             reply = self._access.reply(draft, persons, now, 200)

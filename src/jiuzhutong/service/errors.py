@@ -121,3 +121,20 @@ class IdempotencyKeyReused(ServiceError):
 class Busy(ServiceError):
     code = "busy"
     message = "系统繁忙，请稍后重试"
+
+
+class Gone(ServiceError):
+    """A remote authorization link that expired, was used or was replaced (410)."""
+
+    code = "link_invalid"
+    message = "链接无效或已失效，请向窗口工作人员重新获取二维码"
+
+
+class TooManyLinkLookups(TooManyAttempts):
+    """Too many failed link look-ups from one client address (429)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        ServiceError.__init__(self, f"尝试次数过多，请{retry_after_seconds}秒后再试")
+        self.retry_after_seconds = retry_after_seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from jiuzhutong.contract import MemberIn, MemberUpdate
+from jiuzhutong.service import authorization as authz
 from jiuzhutong.service.auth import AuthService
 from jiuzhutong.service.clock import local_today
 from jiuzhutong.service.context import Context
@@ -91,6 +92,7 @@ class MemberService:
 
             self._access.bump(tx, draft, now)
             tx.drafts.insert_person(draft.id, member, now)
+            authz.person_added(tx, draft, member, now)  # starts at 待授权
             tx.audit.append(
                 [actor.audit("member.add", "application", draft.id, f"member={member.id}")], now
             )
@@ -116,6 +118,7 @@ class MemberService:
             draft = self._access.for_change(tx, actor, draft_id, if_match)
             index = _member_index(draft, member_id)
             person = draft.persons[index]
+            identity = (person.name, person.id_number)
             problems = Problems()
             changed: list[str] = []
             changes: dict[str, object] = {}
@@ -166,6 +169,8 @@ class MemberService:
 
             self._access.bump(tx, draft, now, changes)
             tx.drafts.update_person(draft.id, person, now)
+            if (person.name, person.id_number) != identity:  # must authorize again
+                authz.person_identity_changed(tx, actor, draft, person, now)
             detail = f"member={member_id}" + (" fields=" + ",".join(changed) if changed else "")
             tx.audit.append([actor.audit("member.update", "application", draft.id, detail)], now)
             reply = self._access.reply(draft, persons, now, 200)
@@ -190,6 +195,7 @@ class MemberService:
 
             self._access.bump(tx, draft, now)
             tx.drafts.delete_person(draft.id, member_id)
+            authz.person_removed(tx, actor, draft, member_id, now)
             tx.audit.append(
                 [actor.audit("member.remove", "application", draft.id, f"member={member_id}")],
                 now,

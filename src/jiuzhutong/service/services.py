@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from jiuzhutong import __version__
 from jiuzhutong.contract import HealthOut
+from jiuzhutong.providers.registry import build_providers
 from jiuzhutong.security import FieldCipher
 from jiuzhutong.service.audit import AuditService
 from jiuzhutong.service.auth import AuthService
+from jiuzhutong.service.authorization import AuthorizationService
 from jiuzhutong.service.clock import Clock, SystemClock
 from jiuzhutong.service.context import Context, ServiceStore
 from jiuzhutong.service.divisions import DivisionService
 from jiuzhutong.service.drafts import DraftService
+from jiuzhutong.service.economic import EconomicService
+from jiuzhutong.service.events import EventService
 from jiuzhutong.service.members import MemberService
 from jiuzhutong.service.staff import StaffService
+from jiuzhutong.service.submission import SubmissionService
 from jiuzhutong.settings import Env, Settings
 from jiuzhutong.store import Database, Store
 from jiuzhutong.store import migrate as migrations
@@ -33,6 +38,12 @@ class Services:
         self.drafts = DraftService(ctx, self.auth)
         self.members = MemberService(ctx, self.auth)
         self.audit = AuditService(ctx, self.auth)
+        self.authorization = AuthorizationService(
+            ctx, self.auth, lambda: build_providers(str(settings.env))
+        )
+        self.events = EventService(ctx, self.auth)
+        self.economic = EconomicService(ctx, self.auth)
+        self.submission = SubmissionService(ctx, self.auth, self.economic)
 
     # --- start-up ----------------------------------------------------------------------
 
@@ -61,6 +72,8 @@ class Services:
         return self.store.cipher.fingerprint(method.encode(), path.encode(), body)
 
     def close(self) -> None:
+        self.events.stop_listening()
+        self.economic.close()  # first: a running check still writes its progress
         self.store.close()
 
 

@@ -36,10 +36,12 @@ class AuditRepository:
             }
             for e in entries
         ]
+        # deferred: nothing reads the rows back, and on PostgreSQL they then travel with
+        # the COMMIT of the same transaction (store.raw)
         if len(params) == 1:
-            self._raw.execute(_INSERT, params[0]).close()
+            self._raw.defer(_INSERT, params[0])
         else:
-            self._raw.executemany(_INSERT, params)
+            self._raw.defer_many(_INSERT, params)
 
     def list(
         self,

@@ -12,17 +12,45 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    update,
+)
 
+from jiuzhutong.domain.divisions import LEVELS as REGION_LEVELS
 from jiuzhutong.security import FieldCipher
 from jiuzhutong.store.errors import VersionConflict
-from jiuzhutong.store.models import IS_OPEN, applications_t, persons_t
+from jiuzhutong.store.models import (
+    DRAFT,
+    IS_OPEN,
+    applications_t,
+    audit_t,
+    persons_t,
+    sessions_t,
+)
 from jiuzhutong.store.raw import RawExecutor, RawStatement
 from jiuzhutong.store.records import (
     DraftRecord,
     DraftSummaryRecord,
     EntrustmentRecord,
     PersonRecord,
+    SessionRecord,
+)
+from jiuzhutong.store.staff import (
+    N_SESSION_COLUMNS,
+    SESSION_COLUMNS,
+    SESSION_FROM,
+    SESSION_WHERE,
+    session_from_row,
 )
 
 a = applications_t
@@ -59,6 +87,71 @@ _GET = RawStatement(
     .order_by(p.c.position)
 )
 _HEAD = RawStatement(select(a.c.version, a.c.status, a.c.region).where(a.c.id == bindparam("id")))
+# the session check and the draft's head in one statement: on PostgreSQL one round trip
+# (with the implicit BEGIN, see store.raw) instead of two; no row when no open session
+_SESSION_HEAD = RawStatement(
+    select(*SESSION_COLUMNS, a.c.version, a.c.status, a.c.region)
+    .select_from(SESSION_FROM.outerjoin(a, a.c.id == bindparam("id")))
+    .where(*SESSION_WHERE)
+)
+
+# PostgreSQL, GET of a draft in ONE statement run in autocommit (no BEGIN, no COMMIT round
+# trip): the session-and-head read of _SESSION_HEAD plus the "draft.read" audit row,
+# inserted only when every condition under which the service serves the read holds — the
+# same rules as AuthService._check_session and DraftService.read, each as a condition here
+# implied by the service's own check, so the row is never written for a read the service
+# then refuses. The statement is its own transaction: the audit row is durable exactly when
+# the read is. The service re-checks in Python and, if it would serve but no row was
+# written (e.g. the session's last_seen is due for a touch), runs its ordinary transaction.
+_s = (
+    select(
+        *SESSION_COLUMNS,
+        a.c.version.label("app_version"),
+        a.c.status.label("app_status"),
+        a.c.region.label("app_region"),
+    )
+    .select_from(SESSION_FROM.outerjoin(a, a.c.id == bindparam("id")))
+    .where(*SESSION_WHERE)
+    .cte("s")
+)
+_at = bindparam("now", type_=audit_t.c.at.type)
+_serves = and_(
+    _s.c.expires_at > _at,
+    _s.c.last_seen_at >= bindparam("idle_cutoff", type_=sessions_t.c.last_seen_at.type),
+    _s.c.last_seen_at > bindparam("touch_cutoff", type_=sessions_t.c.last_seen_at.type),
+    _s.c.active.is_(True),
+    _s.c.app_status == DRAFT,
+    # domain.divisions.region_contains: a valid region code that prefixes the draft's
+    func.length(_s.c.region).in_([literal_column(str(n)) for n in sorted(REGION_LEVELS)]),
+    _s.c.region.regexp_match("^[0-9]+$"),
+    func.left(_s.c.app_region, func.length(_s.c.region)) == _s.c.region,
+)
+_ins = (
+    insert(audit_t)
+    .from_select(
+        ["at", "staff_id", "counter_id", "action", "subject_type", "subject_id", "detail"],
+        select(
+            _at,
+            _s.c.id,
+            _s.c.counter_id,
+            literal("draft.read"),
+            literal("application"),
+            bindparam("id"),
+            null(),
+        ).where(_serves),
+    )
+    .returning(audit_t.c.id)
+    .cte("ins")
+)
+_SESSION_HEAD_AUDITED = RawStatement(
+    select(
+        *[_s.c[c.name] for c in SESSION_COLUMNS],
+        _s.c.app_version,
+        _s.c.app_status,
+        _s.c.app_region,
+        select(func.count()).select_from(_ins).scalar_subquery(),
+    ).select_from(_s)
+)
 _BUMP_KEYS = frozenset({"draft_id", "expected", "now"})
 _BUMPS: dict[frozenset[str], RawStatement] = {}
 
@@ -213,6 +306,52 @@ class DraftRepository:
         row = self._raw.execute(_HEAD, {"id": draft_id}).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
+    def session_and_head(
+        self, token_hash: bytes, draft_id: str
+    ) -> tuple[SessionRecord, tuple[int, str, str] | None] | None:
+        """The open session with this token (as SessionRepository.by_token_hash) and the
+        draft's head (as head()), or None when there is no such session."""
+        raw = self._raw
+        row = raw.execute(_SESSION_HEAD, {"token_hash": token_hash, "id": draft_id}).fetchone()
+        if row is None:
+            return None
+        version, status, region = row[N_SESSION_COLUMNS:]
+        head = None if version is None else (version, status, region)
+        return session_from_row(raw, row), head
+
+    def session_and_head_audited(
+        self,
+        token_hash: bytes,
+        draft_id: str,
+        *,
+        now: datetime,
+        idle_cutoff: datetime,
+        touch_cutoff: datetime,
+    ) -> tuple[SessionRecord, tuple[int, str, str] | None, bool] | None:
+        """PostgreSQL only, and only as a transaction's first statement: session_and_head()
+        plus the draft.read audit row when the read is to be served (see _SESSION_HEAD_AUDITED),
+        committed by the statement itself. The bool: whether the row was written."""
+        driver = self._raw.driver
+        driver.autocommit = True  # no transaction is open yet: this sends nothing
+        try:
+            row = self._raw.execute(
+                _SESSION_HEAD_AUDITED,
+                {
+                    "token_hash": token_hash,
+                    "id": draft_id,
+                    "now": now,
+                    "idle_cutoff": idle_cutoff,
+                    "touch_cutoff": touch_cutoff,
+                },
+            ).fetchone()
+        finally:
+            driver.autocommit = False
+        if row is None:
+            return None
+        version, status, region, audited = row[N_SESSION_COLUMNS:]
+        head = None if version is None else (version, status, region)
+        return session_from_row(self._raw, row), head, audited == 1
+
     def open_draft_of(self, id_number: str) -> str | None:
         """Id of the open draft whose applicant has this (normalised) ID number, anywhere."""
         return self._conn.execute(
@@ -319,7 +458,8 @@ class DraftRepository:
             "now": now,
             **person_columns(self._cipher, person),
         }
-        self._raw.execute(_UPDATE_PERSON, params).close()
+        # the caller has the draft's row lock from bump_version; nothing reads this result
+        self._raw.defer(_UPDATE_PERSON, params)
 
     def delete_person(self, draft_id: str, person_id: str) -> None:
         self._conn.execute(

@@ -5,10 +5,21 @@ SQLite: WAL, busy_timeout, foreign keys, synchronous=NORMAL; write transactions 
 lock, which fails at once under WAL instead of waiting) and take an in-process lock first,
 so the threads of one process queue in Python rather than spinning on busy_timeout.
 PostgreSQL: psycopg 3, READ COMMITTED; writers are serialised per row by the database.
+
+SQLite checkpoints: with synchronous=NORMAL a WAL commit does not fsync, but the automatic
+checkpoint (every ~1000 pages) runs inside whichever COMMIT crosses the threshold and
+fsyncs the database file there: 5-35 ms stalls on the thread that serves every client,
+which was the whole of PATCH's p99. So the serving connections never checkpoint
+(wal_autocheckpoint=0) and a background thread of this Database runs a PASSIVE checkpoint
+every CHECKPOINT_INTERVAL_S (it never blocks writers or readers; its fsync releases the
+GIL), and a RESTART one when the WAL has grown large, so the file cannot grow without bound
+while readers keep old snapshots. Durability is unchanged: the WAL is the durable copy
+either way, and closing the last connection checkpoints as before.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +33,11 @@ from jiuzhutong.store.errors import DatabaseBusy, DatabaseUnavailable, UniqueVio
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _IMMEDIATE = "jzt_immediate"
+CHECKPOINT_INTERVAL_S = 0.25
+# WAL frames (pages) after which the checkpointer tries RESTART instead of PASSIVE
+CHECKPOINT_RESTART_FRAMES = 8000
+# Connection.info key of the statements a repository handed to RawExecutor.defer()
+DEFERRED = "jzt_deferred"
 
 
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
@@ -79,14 +95,32 @@ class Database:
         # SQLite has one writer at a time anyway; keeping its connection open spares every
         # write transaction a pool checkout and return
         self._writer: Connection | None = None
+        self._checkpointer: _Checkpointer | None = None
+        if self.is_sqlite:
+            path = self.engine.url.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                self._checkpointer = _Checkpointer(path)
+                _no_autocheckpoint(self.engine)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction; commits on success, rolls back on any exception."""
         if self._write_lock is None:
-            with _translate_errors(), self.engine.connect() as conn, conn.begin():
-                yield conn
+            with _translate_errors(), self.engine.connect() as conn:
+                # only for this transaction: info outlives the checkout, and a read
+                # transaction must not queue statements nobody would send
+                deferred: list[tuple[str, Any]] = []
+                conn.info[DEFERRED] = deferred
+                try:
+                    with conn.begin():
+                        yield conn
+                        if deferred:
+                            _flush_deferred(conn, deferred)
+                finally:
+                    conn.info.pop(DEFERRED, None)
             return
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         with self._write_lock, _translate_errors():
             conn = self._writer_connection()
             # BEGIN and COMMIT go to the driver directly; SQLAlchemy's own transaction
@@ -126,12 +160,87 @@ class Database:
             # nothing to commit; ending the block commits the empty transaction
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._write_lock is not None:
             with self._write_lock:
                 if self._writer is not None:
                     self._writer.close()
                     self._writer = None
         self.engine.dispose()
+
+
+def _flush_deferred(conn: Connection, deferred: list[tuple[str, Any]]) -> None:
+    """The deferred statements (results unused: audit rows, session touches) and the
+    COMMIT that follows them in one pipeline, i.e. one network round trip instead of one
+    each. Still inside the transaction: an error here rolls everything back."""
+    driver = conn.connection.driver_connection
+    with driver.pipeline():
+        cursor = driver.cursor()
+        for sql, params in deferred:
+            cursor.execute(sql, params)
+        deferred.clear()
+        conn.commit()  # queued in the pipeline; the block's end syncs and raises any error
+
+
+def _no_autocheckpoint(engine: Engine) -> None:
+    """This engine's connections leave checkpoints to the Database's _Checkpointer (only
+    there: a bare engine, as store.bulk or the migrations use, keeps SQLite's default)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA wal_autocheckpoint=0").close()
+
+
+class _Checkpointer:
+    """Runs the WAL checkpoints of one SQLite file on a daemon thread (module docstring)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="jzt-wal-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop.set()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=10)
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self._path, timeout=0, isolation_level=None)
+        except sqlite3.Error:
+            return
+        try:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            while not self._stop.wait(CHECKPOINT_INTERVAL_S):
+                self._checkpoint(conn)
+            self._checkpoint(conn)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> None:
+        try:
+            _busy, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames >= CHECKPOINT_RESTART_FRAMES and done == frames:
+                # all copied but readers keep the WAL from being reused: RESTART waits
+                # (busy_timeout 0 here, so not at all) for them and rewinds the file
+                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        except sqlite3.Error:
+            pass  # busy or closing: the next round tries again
 
 
 @contextmanager

@@ -18,6 +18,8 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
+    UniqueConstraint,
     text,
     true,
 )
@@ -190,3 +192,181 @@ audit_t = AuditEvent.__table__
 idempotency_t = IdempotencyKey.__table__
 login_failures_t = LoginFailure.__table__
 divisions_t = DivisionRow.__table__
+
+
+# --- issue 3: authorization, remote links, signed documents, live events -----------------
+
+
+class Authorization(Base):
+    """One row per person of an application: how far their authorization got."""
+
+    __tablename__ = "authorizations"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str | None] = mapped_column(String(10))
+    identity_check: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    signer_person_id: Mapped[str | None] = mapped_column(String(36))
+    verified_by_staff_id: Mapped[str | None] = mapped_column(String(36))
+    document_id: Mapped[str | None] = mapped_column(String(36))
+    # binary, as every digest here: a hex digest can hold 18 digits in a row, which the
+    # log checks (rightly) take for an ID number
+    document_sha256: Mapped[bytes | None] = mapped_column(Digest)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RemoteLink(Base):
+    """A single-use link for one person; the token is stored only as its HMAC."""
+
+    __tablename__ = "remote_links"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(Digest, unique=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    person_id: Mapped[str] = mapped_column(String(36))
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    page_nonce_hash: Mapped[bytes | None] = mapped_column(Digest)  # of the last page served
+
+    __table_args__ = (Index("ix_remote_links_person_id", "person_id", "created_at"),)
+
+
+class LinkFailure(Base):
+    """Failed token look-ups per client address, for the rate limit (several workers)."""
+
+    __tablename__ = "link_failures"
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_link_failures_address_at", "address", "at"),)
+
+
+class SignedDocument(Base):
+    """The signed notice of one person: the canonical record (encrypted) and its SHA-256."""
+
+    __tablename__ = "signed_documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(36))
+    document_version: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[bytes] = mapped_column(Digest)
+    record_enc: Mapped[bytes] = mapped_column(Blob)  # SignedDocumentOut as canonical JSON
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EventCounter(Base):
+    """The last event sequence number of each application (seq is per application)."""
+
+    __tablename__ = "event_counters"
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class ApplicationEvent(Base):
+    """What the counter's SSE stream shows; ``seq`` is the SSE event id."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(AuditId, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(40))
+    data_enc: Mapped[bytes] = mapped_column(Blob)  # may name residents
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("uq_application_events_application_seq", "application_id", "seq", unique=True),
+    )
+
+
+authorizations_t = Authorization.__table__
+remote_links_t = RemoteLink.__table__
+link_failures_t = LinkFailure.__table__
+signed_documents_t = SignedDocument.__table__
+event_counters_t = EventCounter.__table__
+application_events_t = ApplicationEvent.__table__
+
+
+# --- issue 3: economic check, corrections, cases and their numbering -----------------------
+
+
+class EconomicCheck(Base):
+    """The latest economic check of an application: its run and the result it produced.
+
+    ``run_id`` is the run last started; ``result_run_id`` the run whose items are stored
+    (the previous result stays readable while a new run is under way). Items, as the
+    EconomicItemOut list, are encrypted: they are a resident's incomes and property.
+    """
+
+    __tablename__ = "economic_checks"
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(10))  # running | done | failed
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_by: Mapped[str | None] = mapped_column(String(36))
+    result_run_id: Mapped[str | None] = mapped_column(String(36))
+    generated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    items_enc: Mapped[bytes | None] = mapped_column(Blob)
+    sources: Mapped[str | None] = mapped_column(Text)  # final SourceProgress list as JSON
+    persons_digest: Mapped[bytes | None] = mapped_column(Digest)  # who was checked (keyed)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(36))
+    confirmed_digest: Mapped[bytes | None] = mapped_column(Digest)  # of the status confirmed
+
+
+class EconomicCorrection(Base):
+    """The applicant's correction or annotation: a row of its own, never merged into items."""
+
+    __tablename__ = "economic_corrections"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    run_id: Mapped[str] = mapped_column(String(36))  # the result it was declared against
+    data_enc: Mapped[bytes] = mapped_column(Blob)  # CorrectionIn as JSON
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (Index("ix_economic_corrections_application_run", "application_id", "run_id"),)
+
+
+class Case(Base):
+    """A submitted (受理) application and its case number, unique per division and year."""
+
+    __tablename__ = "cases"
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(20), unique=True)
+    division: Mapped[str] = mapped_column(String(6))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    submitted_by: Mapped[str | None] = mapped_column(String(36))
+    timeline_enc: Mapped[bytes] = mapped_column(Blob)  # TimelineEntry list (notes may name people)
+
+    __table_args__ = (UniqueConstraint("division", "year", "seq"),)
+
+
+class CaseCounter(Base):
+    """The last case number of a division in a year; bumped by one atomic upsert."""
+
+    __tablename__ = "case_counters"
+
+    division: Mapped[str] = mapped_column(String(6), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+economic_checks_t = EconomicCheck.__table__
+economic_corrections_t = EconomicCorrection.__table__
+cases_t = Case.__table__
+case_counters_t = CaseCounter.__table__

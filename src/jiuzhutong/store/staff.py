@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
@@ -22,17 +24,22 @@ _STAFF_COLS = (
     staff_t.c.password_hash,
 )
 
+# also the first columns of a combined read (store.drafts), parsed by session_from_row
+SESSION_COLUMNS = (
+    sessions_t.c.id.label("session_id"),
+    sessions_t.c.counter_id,
+    sessions_t.c.created_at.label("session_created_at"),
+    sessions_t.c.last_seen_at,
+    sessions_t.c.expires_at,
+    *_STAFF_COLS,
+)
+SESSION_FROM = sessions_t.join(staff_t, sessions_t.c.staff_id == staff_t.c.id)
+SESSION_WHERE = (
+    sessions_t.c.token_hash == bindparam("token_hash"),
+    sessions_t.c.ended_at.is_(None),
+)
 _SESSION_BY_TOKEN = RawStatement(
-    select(
-        sessions_t.c.id.label("session_id"),
-        sessions_t.c.counter_id,
-        sessions_t.c.created_at.label("session_created_at"),
-        sessions_t.c.last_seen_at,
-        sessions_t.c.expires_at,
-        *_STAFF_COLS,
-    )
-    .join_from(sessions_t, staff_t, sessions_t.c.staff_id == staff_t.c.id)
-    .where(sessions_t.c.token_hash == bindparam("token_hash"), sessions_t.c.ended_at.is_(None))
+    select(*SESSION_COLUMNS).select_from(SESSION_FROM).where(*SESSION_WHERE)
 )
 _TOUCH = RawStatement(
     update(sessions_t)
@@ -126,31 +133,10 @@ class SessionRepository:
         """The open (not logged-out) session with this token; expiry is the caller's rule."""
         raw = self._raw
         row = raw.execute(_SESSION_BY_TOKEN, {"token_hash": token_hash}).fetchone()
-        if row is None:
-            return None
-        (sid, counter_id, created_at, last_seen_at, expires_at, *s) = row
-        staff = StaffRecord(
-            id=s[0],
-            username=s[1],
-            display_name=s[2],
-            role=s[3],
-            region=s[4],
-            can_reveal=bool(s[5]),
-            active=bool(s[6]),
-            created_at=raw.time(s[7]),
-            password_hash=s[8],
-        )
-        return SessionRecord(
-            id=sid,
-            staff=staff,
-            counter_id=counter_id,
-            created_at=raw.time(created_at),
-            last_seen_at=raw.time(last_seen_at),
-            expires_at=raw.time(expires_at),
-        )
+        return None if row is None else session_from_row(raw, row)
 
     def touch(self, session_id: str, now: datetime) -> None:
-        self._raw.execute(_TOUCH, {"sid": session_id, "now": now}).close()
+        self._raw.defer(_TOUCH, {"sid": session_id, "now": now})
 
     def end(self, session_id: str, now: datetime) -> None:
         self._conn.execute(
@@ -158,3 +144,30 @@ class SessionRepository:
             .where(sessions_t.c.id == session_id, sessions_t.c.ended_at.is_(None))
             .values(ended_at=now)
         )
+
+
+N_SESSION_COLUMNS = len(SESSION_COLUMNS)
+
+
+def session_from_row(raw: RawExecutor, row: Sequence[Any]) -> SessionRecord:
+    """A SessionRecord from the first N_SESSION_COLUMNS values of a SESSION_COLUMNS row."""
+    (sid, counter_id, created_at, last_seen_at, expires_at, *s) = row[:N_SESSION_COLUMNS]
+    staff = StaffRecord(
+        id=s[0],
+        username=s[1],
+        display_name=s[2],
+        role=s[3],
+        region=s[4],
+        can_reveal=bool(s[5]),
+        active=bool(s[6]),
+        created_at=raw.time(s[7]),
+        password_hash=s[8],
+    )
+    return SessionRecord(
+        id=sid,
+        staff=staff,
+        counter_id=counter_id,
+        created_at=raw.time(created_at),
+        last_seen_at=raw.time(last_seen_at),
+        expires_at=raw.time(expires_at),
+    )

@@ -3,16 +3,20 @@ repositories all run in that one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, text
 
 from jiuzhutong.security import FieldCipher
 from jiuzhutong.store.audit import AuditRepository
+from jiuzhutong.store.authorization import AuthorizationRepository
+from jiuzhutong.store.cases import CaseRepository
 from jiuzhutong.store.divisions import DivisionRepository
 from jiuzhutong.store.drafts import DraftRepository
-from jiuzhutong.store.engine import Database
+from jiuzhutong.store.economic import EconomicRepository
+from jiuzhutong.store.engine import DEFERRED, Database
+from jiuzhutong.store.events import EventRepository
 from jiuzhutong.store.idempotency import IdempotencyRepository
 from jiuzhutong.store.login_failures import LoginFailureRepository
 from jiuzhutong.store.raw import RawExecutor
@@ -26,7 +30,16 @@ class Tx:
     lock (Python 3.11) shows up on a request that makes three repository calls.
     """
 
-    __slots__ = ("_audit", "_cipher", "_conn", "_drafts", "_idempotency", "_raw", "_sessions")
+    __slots__ = (
+        "_after_commit",
+        "_audit",
+        "_cipher",
+        "_conn",
+        "_drafts",
+        "_idempotency",
+        "_raw",
+        "_sessions",
+    )
 
     def __init__(self, conn: Connection, cipher: FieldCipher) -> None:
         self._conn = conn
@@ -36,10 +49,14 @@ class Tx:
         self._drafts: DraftRepository | None = None
         self._audit: AuditRepository | None = None
         self._idempotency: IdempotencyRepository | None = None
+        self._after_commit: list[Callable[[], None]] | None = None
 
     def _executor(self) -> RawExecutor:
         if self._raw is None:
-            self._raw = RawExecutor(self._conn.connection.driver_connection, self._conn.dialect)
+            conn = self._conn
+            self._raw = RawExecutor(
+                conn.connection.driver_connection, conn.dialect, conn.info.get(DEFERRED)
+            )
         return self._raw
 
     @property
@@ -67,6 +84,26 @@ class Tx:
         return self._idempotency
 
     @property
+    def authorizations(self) -> AuthorizationRepository:
+        return AuthorizationRepository(self._conn, self._cipher)
+
+    @property
+    def events(self) -> EventRepository:
+        return EventRepository(self._conn, self._cipher)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this transaction has committed (never after a rollback)."""
+        if self._after_commit is None:
+            self._after_commit = []
+        self._after_commit.append(callback)
+
+    def run_after_commit(self) -> None:
+        """Called by whoever committed the transaction; each callback runs once."""
+        callbacks, self._after_commit = self._after_commit, None
+        for callback in callbacks or ():
+            callback()
+
+    @property
     def staff(self) -> StaffRepository:
         return StaffRepository(self._conn)
 
@@ -77,6 +114,14 @@ class Tx:
     @property
     def divisions(self) -> DivisionRepository:
         return DivisionRepository(self._conn)
+
+    @property
+    def economic(self) -> EconomicRepository:
+        return EconomicRepository(self._conn, self._cipher)
+
+    @property
+    def cases(self) -> CaseRepository:
+        return CaseRepository(self._conn, self._cipher)
 
 
 class Store:
@@ -95,7 +140,9 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Tx]:
         with self.database.write() as conn:
-            yield Tx(conn, self.cipher)
+            tx = Tx(conn, self.cipher)
+            yield tx
+        tx.run_after_commit()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
