@@ -117,6 +117,15 @@ def test_submit_assigns_a_case_and_closes_the_draft(backend, clerk, people):
     assert create_draft(backend, clerk, d["_id_number"])["id"] != d["id"]
     number = backend.client.get(f"/applications/{d['id']}?reveal=true", headers=clerk.h)
     assert number.status_code == 404
+    # the authorization board and every signed document can still be shown
+    board = backend.client.get(f"/applications/{d['id']}/authorizations", headers=clerk.h)
+    assert board.status_code == 200 and board.json()["all_authorized"] is True
+    for row in board.json()["persons"]:
+        doc = backend.client.get(
+            f"/applications/{d['id']}/persons/{row['person_id']}/signed-document",
+            headers=clerk.h,
+        )
+        assert doc.status_code == 200 and doc.json()["sha256"] == row["document_sha256"]
 
 
 def test_submit_of_another_region_is_404(backend, clerk, clerk_102, people):

@@ -446,7 +446,8 @@ class AuthorizationService:
         now = ctx.clock.now()
         with ctx.store.read() as tx:
             actor = self._auth.authenticate(tx, token, now)
-            draft = self._access.visible(tx, actor, draft_id)
+            # the board and the signed documents stay readable once the case is submitted
+            draft = self._access.visible(tx, actor, draft_id, submitted_ok=True)
             rows = {r.person_id: r for r in tx.authorizations.list(draft_id)}
             links = tx.authorizations.live_links(draft_id)
             due = [
@@ -844,7 +845,10 @@ class AuthorizationService:
         ctx = self._ctx
         now = ctx.clock.now()
         with ctx.store.write() as tx:
-            actor, draft, person, row = self._load(tx, token, draft_id, person_id, now)
+            actor = self._auth.authenticate(tx, token, now)
+            draft = self._access.visible(tx, actor, draft_id, submitted_ok=True)
+            person = draft.persons[_person_index(draft, person_id)]
+            row = tx.authorizations.get(person_id)
             doc = tx.authorizations.document(row.document_id) if row and row.document_id else None
             if doc is None:
                 raise NotFound(f"{person.name}尚未签署告知书")
