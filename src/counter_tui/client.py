@@ -44,6 +44,7 @@ from counter_tui.errors import (
     error_for,
 )
 from jiuzhutong.contract import (
+    DivisionOut,
     DraftCreate,
     DraftOut,
     DraftSummary,
@@ -57,6 +58,14 @@ from jiuzhutong.contract import (
     MemberIn,
     MemberUpdate,
     StaffOut,
+)
+from jiuzhutong.contract.authorization import (
+    AuthorizationBoard,
+    AuthorizationOut,
+    LocalIdentityIn,
+    LocalSignatureIn,
+    NoticeOut,
+    RemoteLinkOut,
 )
 
 __all__ = [
@@ -86,6 +95,7 @@ RETRY_DELAYS = (0.2, 0.6)  # seconds before the 2nd and 3rd attempt
 _SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "POST"})  # POST: keyed
 
 _DRAFT_LIST = TypeAdapter(list[DraftSummary])
+_DIVISION_LIST = TypeAdapter(list[DivisionOut])
 
 
 def _etag(version: int | str) -> str:
@@ -330,3 +340,70 @@ class ApiClient:
             f"/applications/{_seg(draft_id)}/members/{_seg(member_id)}",
             if_match=if_match,
         )
+
+    # --- application flow --------------------------------------------------------------
+    # The dibao flow's reads: the notice and the division pickers.
+
+    async def get_notice(self, version: str | None = None) -> NoticeOut:
+        """The current 告知书 (or one version of it): what the clerk shows and records."""
+        path = "/notice" if version is None else f"/notice/{_seg(version)}"
+        return await self._call(NoticeOut, "GET", path)
+
+    async def list_divisions(self, parent: str | None = None) -> list[DivisionOut]:
+        """Children of a division; no parent → Hubei's prefectures."""
+        params = {"parent": parent} if parent else None
+        response = await self._request("GET", "/divisions", params=params)
+        try:
+            return _DIVISION_LIST.validate_json(response.content)
+        except ValidationError as exc:
+            raise BadResponse() from exc
+
+    async def get_division(self, code: str) -> DivisionOut:
+        """One division; NotFound (行政区划代码不存在：…) for an unknown code."""
+        return await self._call(DivisionOut, "GET", f"/divisions/{_seg(code)}")
+
+    # --- authorization ---------------------------------------------------------------
+    # 授权签名 (issue 3/4): the board, remote links, the counter's own authorization, and
+    # what the SSE subscription (counter_tui.events) needs to reach the stream.
+
+    async def get_authorizations(self, draft_id: str) -> AuthorizationBoard:
+        """One row per person, applicant first, with the seq to resume the event stream."""
+        return await self._call(
+            AuthorizationBoard, "GET", f"/applications/{_seg(draft_id)}/authorizations"
+        )
+
+    async def create_link(self, draft_id: str, person_id: str) -> RemoteLinkOut:
+        """A new single-use 远程授权 link (the previous one is superseded)."""
+        return await self._call(
+            RemoteLinkOut,
+            "POST",
+            f"/applications/{_seg(draft_id)}/persons/{_seg(person_id)}/link",
+        )
+
+    async def local_identity(
+        self, draft_id: str, person_id: str, body: LocalIdentityIn
+    ) -> AuthorizationOut:
+        """本机授权 step 1: 现场核验身份证 by the clerk, or the counter face provider."""
+        return await self._call(
+            AuthorizationOut,
+            "POST",
+            f"/applications/{_seg(draft_id)}/persons/{_seg(person_id)}/local/identity",
+            body=body,
+        )
+
+    async def local_signature(
+        self, draft_id: str, person_id: str, body: LocalSignatureIn | None = None
+    ) -> AuthorizationOut:
+        """本机授权 step 2: the signature (None → the counter signature provider)."""
+        return await self._call(
+            AuthorizationOut,
+            "POST",
+            f"/applications/{_seg(draft_id)}/persons/{_seg(person_id)}/local/signature",
+            body=body if body is not None else LocalSignatureIn(),
+        )
+
+    def events_url(self, draft_id: str) -> str:
+        return f"{self.base_url}/applications/{_seg(draft_id)}/events"
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}

@@ -32,7 +32,7 @@ class Entry:
 
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry("dibao", "最低生活保障申请", None),
+    Entry("dibao", "最低生活保障申请", "counter_tui.screens.notice:NoticeScreen"),
     Entry("my_cases", "我的办件", None),
     Entry("help_request", "我要救助", None),
     Entry("workbench", "工作台", None, roles=CASE_WORK_ROLES),

@@ -63,7 +63,7 @@ async def test_home_lists_seeded_drafts_esc_stays_f5_refreshes(
         staff = app.session.staff  # type: ignore[union-attr]
         assert staff.display_name in who and "window-03" in who and staff.region_name in who
         assert first.id in [d.id for d in table.drafts]
-        assert app.focused is table
+        assert app.focused is app.screen.query_one("#entries")  # the flows come first
 
         # Esc on home has nothing to go back to and does nothing (never logs out).
         await pilot.press("escape")
@@ -232,8 +232,9 @@ class _FlowScreen(CounterScreen):
 
 
 def test_no_entry_is_shown_before_its_flow_exists() -> None:
+    # 最低生活保障申请 exists (issue 4); the others are not built yet and stay hidden.
     for role in Role:
-        assert entries.available(role) == []
+        assert [e.key for e in entries.available(role)] == ["dibao"]
     titles = [e.title for e in entries.ENTRIES]
     assert titles == ["最低生活保障申请", "我的办件", "我要救助", "工作台"]
 
