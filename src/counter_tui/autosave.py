@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from pydantic import ValidationError
+
 from counter_tui.errors import (
     ApiError,
     BackendTimeout,
@@ -329,7 +331,11 @@ class AutoSaver:
         staff = self.staff_id
         if staff is None or not body:
             return
-        DraftUpdate.model_validate(body)  # a screen bug must fail here, not on the server
+        try:
+            DraftUpdate.model_validate(body)  # screens check first; this is a bug guard
+        except ValidationError:
+            log.exception("refusing to queue an invalid DraftUpdate for draft %s", draft_id)
+            return
         self.outbox.put_update(staff, draft_id, body)
         self._tell(draft_id, "save_state", "pending", "有修改待保存")
         if now or self.offline:
@@ -348,10 +354,15 @@ class AutoSaver:
         staff = self.staff_id
         if staff is None:
             return Rejected([ErrorItem(code="unauthenticated", message="请先登录")])
-        if op == "add_member":
-            MemberIn.model_validate(body or {})
-        elif op == "update_member":
-            MemberUpdate.model_validate(body or {})
+        try:
+            if op == "add_member":
+                MemberIn.model_validate(body or {})
+            elif op == "update_member":
+                MemberUpdate.model_validate(body or {})
+        except ValidationError as exc:
+            from counter_tui.client import local_invalid
+
+            return Rejected(local_invalid(exc).items)
         entry = self.outbox.append(Entry(staff, draft_id, op, dict(body or {}), member_id))
         await self.drain()
         return self.results.pop(entry.id, Queued())

@@ -1,5 +1,6 @@
 """Never lose work: the backend goes away mid-form, the banner shows, edits wait in the
-outbox (memory and a 0600 file) and arrive when it is back, or at the next start."""
+outbox (memory and a 0600 file) and arrive when it is back. A kill -9 while offline and the
+replay at the next start are test_flow_resume.py's (a real process in a pty)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import stat
 from pathlib import Path
 
 import httpx
-from textual.widgets import Static
 
 from counter_tui.app import CounterApp
 from counter_tui.client import ApiClient
@@ -100,42 +100,3 @@ async def test_offline_edits_are_kept_and_sent_when_the_service_returns(
     assert saved.applicant.details.ethnicity == "壮族"
     assert saved.applicant.details.phone == "13700001234"
     assert not outbox.exists()
-
-
-async def test_what_a_run_left_in_the_outbox_is_shown_and_sent_at_the_next_start(
-    backend: EmbeddedBackend,
-    demo_session: LoginResponse,
-    api: ApiClient,
-    tui_data_dir: Path,  # noqa: F811
-) -> None:
-    draft = await api.create_draft(
-        DraftCreate(name="测试重启", id_number=synthetic_id(), mode=ApplyMode.in_person)
-    )
-    await api.update_draft(
-        draft.id, DraftUpdate(step="basic_info", notice_version="v1"), if_match=draft.version
-    )
-    switch = Switch()
-    first = _app(backend, switch)
-    async with first.run_test(size=(80, 24)) as pilot:
-        await open_draft(pilot, demo_session, draft.id)
-        switch.down = True
-        first.screen.query_one("#f-details-hukou_address").focus()
-        await type_text(pilot, "断网时填写的地址")
-        await pilot.press("tab")
-        await settle(pilot)
-        assert _banner(first).display
-    # The first run ended while the service was unreachable (a kill -9 is the pty test's).
-    assert (await api.get_draft(draft.id)).applicant.details.hukou_address is None
-
-    second = _app(backend, Switch())
-    async with second.run_test(size=(80, 24)) as pilot:
-        await open_draft(pilot, demo_session, draft.id)
-        await settle(pilot)
-        screen = second.screen
-        assert isinstance(screen, BasicInfoScreen)
-        assert screen.query_one("#f-details-hukou_address").value == "断网时填写的地址"  # type: ignore[attr-defined]
-        assert not screen.query_one(OfflineBanner).display
-        assert str(screen.query_one("#step-bar", Static).render()).startswith("✓告知书")
-    saved = await api.get_draft(draft.id)
-    assert saved.applicant.details.hukou_address == "断网时填写的地址"
-    assert not (tui_data_dir / "outbox.json").exists()

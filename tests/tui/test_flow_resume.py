@@ -144,14 +144,14 @@ class Terminal:
                     raise AssertionError(f"counter-tui ended; last screen:\n{text[-1500:]}")
                 self._raw += chunk
 
-    def send(self, *keys: str, pause: float = 0.15) -> None:
+    def send(self, *keys: str, pause: float = 0.08) -> None:
         for key in keys:
             os.write(self.fd, key.encode())
             time.sleep(pause)
 
     def type(self, text: str) -> None:
         os.write(self.fd, text.encode())
-        time.sleep(0.3)
+        time.sleep(0.15)
 
     def kill(self) -> None:
         os.kill(self.pid, signal.SIGKILL)
@@ -179,11 +179,11 @@ def _log_in_and_continue(term: Terminal, demo: DemoCredentials, name: str, numbe
     term.send(TAB)
     term.type(demo.password)
     term.send(ENTER)
-    term.expect("最低生活保障申请", settle=0.5)
+    term.expect("最低生活保障申请", settle=0.3)
     term.send(ENTER)  # the entry is focused: 告知书
-    term.expect("我已阅读并承诺", settle=0.5)
+    term.expect("我已阅读并承诺", settle=0.3)
     term.send(F6, F10)  # read aloud at the counter
-    term.expect("为谁申请", settle=0.8)
+    term.expect("为谁申请", settle=0.5)
     term.type(name)
     term.send(TAB)
     term.type(number)
@@ -217,7 +217,7 @@ async def test_kill_9_offline_then_restart_continues_with_every_field(
     try:
         _log_in_and_continue(first, demo, name, number)
         first.send(ENTER)  # Enter in the last field: create the draft
-        first.expect("[基本信息]", "已保存", settle=0.5)
+        first.expect("[基本信息]", "已保存", settle=0.3)
         first.type("汉族")  # the cursor waits in 民族, the first field needing input
         first.send(TAB)
 

@@ -243,7 +243,8 @@ async def _to_applicant(pilot: Pilot) -> None:
     await settle(pilot)
 
 
-def test_applicant_entrusted(snap_compare: Callable[..., bool]) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=_ids)
+def test_applicant_entrusted(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
     async def run(pilot: Pilot) -> None:
         await _to_applicant(pilot)
         await pilot.press("shift+tab", "enter", "down", "enter", "tab")
@@ -255,7 +256,7 @@ def test_applicant_entrusted(snap_compare: Callable[..., bool]) -> None:
         await pilot.pause()
 
     app = _app(flow_fake(_draft("basic_info", [])))
-    assert snap_compare(app, run_before=run)
+    assert snap_compare(app, terminal_size=size, run_before=run)
 
 
 def test_resume_dialog(snap_compare: Callable[..., bool]) -> None:
@@ -267,7 +268,7 @@ def test_resume_dialog(snap_compare: Callable[..., bool]) -> None:
         await settle(pilot)
 
     app = _app(flow_fake(_draft("basic_info", [])))
-    assert snap_compare(app, terminal_size=(120, 40), run_before=run)
+    assert snap_compare(app, run_before=run)
 
 
 def test_basic_info(snap_compare: Callable[..., bool]) -> None:
