@@ -423,6 +423,24 @@ class FlowScreen(CounterScreen):
         if text is not None:
             self.message.show(f"{prefix}{text}", "error")
 
+    async def fetch_fresh_draft(self) -> DraftOut | None:
+        """F5: send what is pending, then read the draft again and make it the flow's.
+
+        None when there is no draft or the read failed (the failure is shown)."""
+        draft = self.flow.draft
+        if draft is None:
+            return None
+        await self.flow.saver.drain()
+        try:
+            fresh = await self.app.client.get_draft(draft.id)
+        except ClientError as exc:
+            self.show_client_error(exc, "未能刷新：")
+            return None
+        self.flow.saver.track(fresh)
+        self.flow.draft = fresh
+        self.message.show(f"已刷新 {self.app.clock.time_of_day()}", "ok")
+        return fresh
+
     # --- keys -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

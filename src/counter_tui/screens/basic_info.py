@@ -25,7 +25,6 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from counter_tui.client import local_invalid
-from counter_tui.errors import ClientError
 from counter_tui.flow import FlowScreen
 from counter_tui.widgets.division_picker import Choice, DivisionPicker
 from counter_tui.widgets.fields import Field
@@ -608,16 +607,6 @@ class BasicInfoScreen(PersonForm, FlowScreen):
 
     @work(exclusive=True, group="basic-reload")
     async def _reload(self) -> None:
-        draft = self.flow.draft
-        if draft is None:
-            return
-        await self.flow.saver.drain()
-        try:
-            fresh = await self.app.client.get_draft(draft.id)
-        except ClientError as exc:
-            self.show_client_error(exc, "未能刷新：")
-            return
-        self.flow.saver.track(fresh)
-        self.flow.draft = fresh
-        self._load(fresh)
-        self.message.show(f"已刷新 {self.app.clock.time_of_day()}", "ok")
+        fresh = await self.fetch_fresh_draft()
+        if fresh is not None:
+            self._load(fresh)

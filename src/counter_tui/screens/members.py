@@ -16,7 +16,6 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from counter_tui.autosave import Queued, Rejected, Saved
-from counter_tui.errors import ClientError
 from counter_tui.flow import FlowScreen
 from counter_tui.screens.confirm import ConfirmScreen
 from counter_tui.screens.member_form import MemberFormScreen, Result
@@ -212,19 +211,8 @@ class MembersScreen(FlowScreen):
 
     @work(exclusive=True, group="members-reload")
     async def _reload(self) -> None:
-        draft = self.flow.draft
-        if draft is None:
-            return
-        await self.flow.saver.drain()
-        try:
-            fresh = await self.app.client.get_draft(draft.id)
-        except ClientError as exc:
-            self.show_client_error(exc, "未能刷新：")
-            return
-        self.flow.saver.track(fresh)
-        self.flow.draft = fresh
-        self._show()
-        self.message.show(f"已刷新 {self.app.clock.time_of_day()}", "ok")
+        if await self.fetch_fresh_draft() is not None:
+            self._show()
 
     def action_next_step(self) -> None:
         self.flow.forward(self.STEP)
