@@ -7,16 +7,20 @@ import contextlib
 import signal
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from counter_tui.client import ApiClient
 from counter_tui.clock import Clock
-from counter_tui.embedded import DemoCredentials
 from counter_tui.errors import ClientError, Unauthorized
-from jiuzhutong.contract import StaffOut
+
+if TYPE_CHECKING:
+    # Annotations only: the client (httpx) and embedded are not needed to import the app.
+    from counter_tui.client import ApiClient
+    from counter_tui.embedded import DemoCredentials
+    from jiuzhutong.contract import StaffOut
 
 DEFAULT_COUNTER_ID = "counter-1"
 SESSION_EXPIRED = "登录已过期，请重新登录"
@@ -58,6 +62,7 @@ class CounterApp(App[None]):
         backend_label: str = "",
         theme: str | None = None,
         handle_signals: bool = False,
+        data_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.client = client
@@ -66,6 +71,8 @@ class CounterApp(App[None]):
         self.clock = clock or Clock()
         self.backend_label = backend_label or client.base_url
         self.session: Session | None = None
+        # Where the outbox and saved receipts live; None: the platform's user data dir.
+        self.data_dir = data_dir
         self._handle_signals = handle_signals
         # Thin clients: no animations, whatever TEXTUAL_ANIMATIONS says.
         self.animation_level = "none"
@@ -119,10 +126,13 @@ class CounterApp(App[None]):
             self.switch_screen(screen)
 
     def start_session(self, staff: StaffOut, counter_id: str, expires_at: datetime) -> None:
+        from counter_tui.autosave import replay
         from counter_tui.screens.home import HomeScreen
 
         self.session = Session(staff=staff, counter_id=counter_id, expires_at=expires_at)
         self.switch_screen(HomeScreen())
+        # What a killed run left for this clerk goes out now, not only when a flow opens.
+        replay(self)
 
     async def end_session(self) -> None:
         """注销: end the session on the server, then back to the login screen."""

@@ -458,7 +458,9 @@ class AutoSaver:
             return await client.update_draft(entry.draft_id, update, if_match=version)
         if entry.op == "add_member":
             member = MemberIn.model_validate(entry.body)
-            return await client.add_member(entry.draft_id, member, if_match=version)
+            return await client.add_member(
+                entry.draft_id, member, if_match=version, idempotency_key=entry.id
+            )
         assert entry.member_id is not None
         if entry.op == "update_member":
             change = MemberUpdate.model_validate(entry.body)

@@ -62,11 +62,15 @@ from jiuzhutong.contract import (
 from jiuzhutong.contract.authorization import (
     AuthorizationBoard,
     AuthorizationOut,
+    CaseFileOut,
+    CaseOut,
     LocalIdentityIn,
     LocalSignatureIn,
     NoticeOut,
     RemoteLinkOut,
+    SubmitIn,
 )
+from jiuzhutong.contract.economic import CheckStartedOut, CorrectionIn, EconomicStatusOut
 
 __all__ = [
     "ApiClient",
@@ -180,6 +184,7 @@ class ApiClient:
         if_match: int | str | None = None,
         params: dict[str, str] | None = None,
         auth: bool = True,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
         headers: dict[str, str] = {}
         if auth and self._token:
@@ -188,7 +193,8 @@ class ApiClient:
             headers["If-Match"] = _etag(if_match)
         if method == "POST":
             # One key per logical call, shared by its retries: that is what makes them safe.
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+            # A caller that may repeat the call itself later (提交) passes its own key.
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         content: bytes | None = None
         if body is not None:
             # exclude_unset: a PATCH sends only what the clerk touched; explicit None clears.
@@ -313,12 +319,22 @@ class ApiClient:
 
     # --- household members -----------------------------------------------------------
 
-    async def add_member(self, draft_id: str, member: MemberIn, if_match: int | str) -> DraftOut:
+    async def add_member(
+        self,
+        draft_id: str,
+        member: MemberIn,
+        if_match: int | str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> DraftOut:
+        """新增 a member. The outbox passes its entry's id as the key: a POST that reached
+        the server just before the TUI was killed is answered again, not added twice."""
         return await self._call(
             DraftOut,
             "POST",
             f"/applications/{_seg(draft_id)}/members",
             body=member,
+            idempotency_key=idempotency_key,
             if_match=if_match,
         )
 
@@ -400,6 +416,57 @@ class ApiClient:
             "POST",
             f"/applications/{_seg(draft_id)}/persons/{_seg(person_id)}/local/signature",
             body=body if body is not None else LocalSignatureIn(),
+        )
+
+    # --- economic check and submission ------------------------------------------------
+    # 经济状况 and 提交 (issue 3's endpoints, issue 4's screens).
+
+    async def start_economic_check(self, draft_id: str) -> CheckStartedOut:
+        """Start the check (202); progress arrives as economic.progress events, then
+        economic.done. InvalidRequest lists who is not 已授权; Conflict while one runs."""
+        return await self._call(
+            CheckStartedOut, "POST", f"/applications/{_seg(draft_id)}/economic-check"
+        )
+
+    async def get_economic_status(self, draft_id: str) -> EconomicStatusOut:
+        """The generated status with corrections; NotFound before the first result."""
+        return await self._call(
+            EconomicStatusOut, "GET", f"/applications/{_seg(draft_id)}/economic-status"
+        )
+
+    async def add_correction(self, draft_id: str, body: CorrectionIn) -> EconomicStatusOut:
+        """A correction or annotation with its reason (clears a confirmation)."""
+        return await self._call(
+            EconomicStatusOut,
+            "POST",
+            f"/applications/{_seg(draft_id)}/economic-status/corrections",
+            body=body,
+        )
+
+    async def confirm_economic_status(self, draft_id: str) -> EconomicStatusOut:
+        """确认: the applicant confirms the status as shown."""
+        return await self._call(
+            EconomicStatusOut, "POST", f"/applications/{_seg(draft_id)}/economic-status/confirm"
+        )
+
+    async def submit(
+        self, draft_id: str, idempotency_key: str, body: SubmitIn | None = None
+    ) -> CaseOut:
+        """提交. The caller keeps ``idempotency_key`` until it has the CaseOut, so pressing
+        提交 again after a timeout returns the same case instead of a 409."""
+        return await self._call(
+            CaseOut,
+            "POST",
+            f"/applications/{_seg(draft_id)}/submit",
+            body=body if body is not None else SubmitIn(),
+            idempotency_key=idempotency_key,
+        )
+
+    async def get_case(self, draft_id: str, *, reveal: bool = False) -> CaseFileOut:
+        """A submitted case and the application as filed; NotFound before submission."""
+        params = {"reveal": "true"} if reveal else None
+        return await self._call(
+            CaseFileOut, "GET", f"/applications/{_seg(draft_id)}/case", params=params
         )
 
     def events_url(self, draft_id: str) -> str:

@@ -19,12 +19,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
-
-import httpx
 
 DB_FILE = "jiuzhutong.sqlite3"
 LOG_FILE = "jiuzhutong-server.log"
@@ -83,6 +82,7 @@ class EmbeddedBackend:
         stop_timeout: float = 5.0,
         setup_timeout: float = 120.0,
         extra_env: dict[str, str] | None = None,
+        while_starting: Callable[[], object] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).expanduser().resolve()
         self.db_url = database_url(self.data_dir)
@@ -92,6 +92,8 @@ class EmbeddedBackend:
         self.stop_timeout = stop_timeout
         self.setup_timeout = setup_timeout
         self.extra_env = dict(extra_env or {})
+        # Run by start() while the server boots (see serve): e.g. the TUI's own imports.
+        self.while_starting = while_starting
         self.demo: DemoCredentials | None = None
         self.port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -110,6 +112,10 @@ class EmbeddedBackend:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["JZT_DATA_DIR"] = str(self.data_dir)
+        if self.port is not None:
+            # Remote-authorization links must open this server, not the default port; a hall
+            # whose phones reach it under another address sets JZT_PUBLIC_BASE_URL itself.
+            env.setdefault("JZT_PUBLIC_BASE_URL", self.base_url)
         env.update(self.extra_env)
         return env
 
@@ -161,12 +167,18 @@ class EmbeddedBackend:
                 f"内置服务初始化输出无法识别：\n{_tail(stdout)}\n{_tail(stderr)}"
             ) from exc
 
-    def serve(self, attempts: int = 3) -> str:
-        """Start the server on a free port and wait until /healthz answers; returns base_url."""
+    def serve(self, attempts: int = 3, while_starting: Callable[[], object] | None = None) -> str:
+        """Start the server on a free port and wait until /healthz answers; returns base_url.
+
+        ``while_starting`` runs once, right after the first spawn and before the wait: the
+        caller's own start-up work (importing the TUI) overlaps the server's."""
         last: EmbeddedError | None = None
         for _ in range(attempts):
             try:
                 self._spawn(free_port())
+                if while_starting is not None:
+                    while_starting()
+                    while_starting = None
                 self._wait_ready()
                 return self.base_url
             except _PortTaken as exc:
@@ -178,7 +190,7 @@ class EmbeddedBackend:
     def start(self) -> EmbeddedBackend:
         try:
             self.prepare()
-            self.serve()
+            self.serve(while_starting=self.while_starting)
         except BaseException:
             self.stop()
             raise
@@ -210,6 +222,9 @@ class EmbeddedBackend:
             return ""
 
     def _wait_ready(self) -> None:
+        # httpx only here: importing this module (for DemoCredentials) stays cheap.
+        import httpx
+
         assert self._proc is not None
         deadline = time.monotonic() + self.startup_timeout
         url = f"{self.base_url}/healthz"

@@ -61,10 +61,9 @@ STEP_SCREENS: dict[str, str | None] = {
     "applicant": "counter_tui.screens.applicant:ApplicantScreen",
     "basic_info": "counter_tui.screens.basic_info:BasicInfoScreen",
     "members": "counter_tui.screens.members:MembersScreen",
-    # issue 4 items 5–7 (the other TUI engineer): FlowScreen subclasses taking the flow
-    "authorization": None,  # 授权签名 board: 本机授权 / 远程授权 per person
-    "economic": None,  # 经济状况: generated status, corrections, confirmation
-    "submit": None,  # 提交 and the receipt
+    "authorization": "counter_tui.screens.authorization:AuthorizationScreen",
+    "economic": "counter_tui.screens.economic:EconomicScreen",
+    "submit": "counter_tui.screens.submit:SubmitScreen",
 }
 # Where each screen sits on the step bar.
 BAR_STEP: dict[str, str] = {"applicant": "basic_info"}
@@ -73,7 +72,7 @@ RECORDED_STEPS = frozenset({"basic_info", "members", "authorization", "economic"
 
 NOTICE_SCROLLED = "已阅读至末尾"
 NOTICE_READ_ALOUD = "已向申请人宣读"
-NOT_BUILT = "已保存；授权签名尚未开放，申请已列在首页，可稍后继续"
+NOT_BUILT = "已保存；下一步尚未开放，申请已列在首页，可稍后继续"
 
 
 def screen_class(step: str) -> type[FlowScreen] | None:

@@ -128,6 +128,31 @@ def test_submit_assigns_a_case_and_closes_the_draft(backend, clerk, people):
         assert doc.status_code == 200 and doc.json()["sha256"] == row["document_sha256"]
 
 
+def test_the_case_reads_back_as_filed(backend, clerk, clerk_102, county, people):
+    d = ready_draft(backend, clerk, people, members=1)
+    url = f"/applications/{d['id']}/case"
+    assert_error(
+        backend.client.get(url, headers=clerk.h), 404, "not_submitted", "该申请尚未提交，没有案件"
+    )
+    before = backend.client.get(f"/applications/{d['id']}", headers=clerk.h).json()
+    case = submit(backend, clerk, d["id"], new_key()).json()
+
+    r = backend.client.get(url, headers=clerk.h)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["case"] == case  # number, time and timeline as the submit answered
+    filed = got["application"]
+    assert filed["status"] == "已提交"
+    assert filed["applicant"] == before["applicant"] and filed["members"] == before["members"]
+    assert "*" in filed["applicant"]["id_number"]  # masked unless revealed
+    assert backend.client.get(f"{url}?reveal=true", headers=clerk.h).status_code == 403
+    revealed = backend.client.get(f"{url}?reveal=true", headers=county.h).json()
+    assert revealed["application"]["applicant"]["id_number"] == d["_id_number"]
+    actions = [a["action"] for a in audit_rows(backend, d["id"])]
+    assert actions.count("case.read") == 2 and actions[-1] == "id.reveal"
+    assert backend.client.get(url, headers=clerk_102.h).status_code == 404  # another region
+
+
 def test_submit_of_another_region_is_404(backend, clerk, clerk_102, people):
     d = ready_draft(backend, clerk, people, members=0)
     r = submit(backend, clerk_102, d["id"], new_key())

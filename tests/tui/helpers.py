@@ -23,9 +23,12 @@ async def login(pilot: Pilot, username: str, password: str) -> None:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Let HTTP workers finish and the screen update."""
+    """Let HTTP workers finish and the screen update. Workers in a group ending in "-sse"
+    (a live event stream) run as long as their screen does and are not waited for."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    workers = [w for w in pilot.app.workers if not w.group.endswith("-sse")]
+    if workers:  # an empty list would mean "all of them" to wait_for_complete
+        await pilot.app.workers.wait_for_complete(workers)
     await pilot.pause()
 
 

@@ -10,17 +10,15 @@ from textual.widgets import DataTable
 
 from counter_tui.app import CounterApp
 from counter_tui.client import ApiClient
-from counter_tui.flow import NOT_BUILT
+from counter_tui.screens.authorization import AuthorizationScreen
 from counter_tui.screens.confirm import ConfirmScreen
-from counter_tui.screens.home import HomeScreen
 from counter_tui.screens.member_form import GUARDIAN, RELATION, MemberFormScreen
 from counter_tui.screens.members import EMPTY, MembersScreen
-from counter_tui.widgets.drafts_table import DraftsTable
 from jiuzhutong.contract import ApplyMode, DraftCreate, DraftUpdate, LoginResponse, Relation
 from jiuzhutong.domain.idnumber import mask_id_number
 
 from .conftest import synthetic_id
-from .helpers import focused_id, message, settle
+from .helpers import focused_id, settle
 from .test_flow_support import (  # noqa: F401
     error_at,
     flow_message,
@@ -106,13 +104,12 @@ async def test_add_edit_delete_members_by_keys(
         assert (await api.get_draft(draft_id)).members == []
         assert str(app.screen.query_one("#members-empty").render()) == EMPTY
 
-        # No members: 下一步 goes straight on; the next step is not built yet, so the draft
-        # is saved and waits on the home list.
+        # No members: 下一步 goes straight on to 授权签名, with the applicant alone on the board.
         await pilot.press("f10")
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
-        assert message(pilot, "#home-message").startswith(NOT_BUILT)
-        assert draft_id in [d.id for d in app.screen.query_one(DraftsTable).drafts]
+        assert isinstance(app.screen, AuthorizationScreen)
+        assert [p.name for p in app.screen.board.persons] == ["测试户主"]
+        assert (await api.get_draft(draft_id)).step == "authorization"
 
 
 async def test_household_rules_are_listed_in_the_form(

@@ -164,10 +164,7 @@ def test_step_order_and_resume_step() -> None:
     assert flow.next_step("members") == "authorization"
     assert flow.resume_step(None) == "basic_info"
     assert flow.resume_step("members") == "members"
-    # Not built yet (the other engineer's board): the last built step before it.
-    assert flow.STEP_SCREENS["authorization"] is None
-    assert flow.resume_step("authorization") == "members"
-    assert flow.resume_step("economic") == "members"
+    assert flow.resume_step("authorization") == "authorization"
 
 
 def test_step_bar_marks_done_and_current_without_colour() -> None:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from counter_tui import entries
+from counter_tui import entries, flow
 from counter_tui.errors import ClientError, NotFound, StaleVersion
 from counter_tui.labels import role_name
 from counter_tui.screens.base import CounterScreen
@@ -35,6 +35,7 @@ class HomeScreen(CounterScreen):
         "F5 刷新列表；F9 注销，回到登录界面。"
     )
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "continue_draft", "继续办理", key_display="Enter"),
         Binding("f5", "refresh", "刷新", key_display="F5"),
         Binding("d", "delete", "删除", key_display="d"),
         Binding("delete", "delete", "删除", key_display="Del", show=False),
@@ -102,7 +103,7 @@ class HomeScreen(CounterScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "delete":
+        if action in ("delete", "continue_draft"):
             # Hidden, not greyed, when there is nothing to delete: one less thing to read.
             return self.is_mounted and self._table.selected is not None
         return super().check_action(action, parameters)
@@ -134,7 +135,26 @@ class HomeScreen(CounterScreen):
         entry = next(e for e in self._entries if e.key == event.option.id)
         self.app.push_screen(entries.load_screen(entry)())
 
+    def action_continue_draft(self) -> None:
+        if (draft := self._table.selected) is not None:
+            self._continue(draft)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a draft (the table has the key first): 继续办理 at its saved step."""
+        if event.data_table is self._table:
+            self.action_continue_draft()
+
     # --- work ------------------------------------------------------------------------
+
+    @work(exclusive=True, group="continue")
+    async def _continue(self, draft: DraftSummary) -> None:
+        try:
+            await flow.open_draft(self.app, draft.id)
+        except NotFound:
+            self.load_drafts("该申请已不存在", "info")
+        except ClientError as exc:
+            if (text := self.app.explain(exc)) is not None:
+                self._message.show(f"未能打开：{text}", "error")
 
     @work(exclusive=True, group="drafts")
     async def load_drafts(self, done: str | None = None, kind: Kind = "ok") -> None:

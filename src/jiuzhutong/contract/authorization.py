@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiuzhutong.contract.enums import Relation
+from jiuzhutong.contract.models import DraftOut
 from jiuzhutong.contract.text import RequiredShortText
 
 
@@ -148,6 +149,13 @@ class CaseOut(BaseModel):
     status: CaseStatus
     submitted_at: datetime
     timeline: list[TimelineEntry]
+
+
+class CaseFileOut(BaseModel):
+    """A submitted case: its number and timeline, and the application as it was filed."""
+
+    case: CaseOut
+    application: DraftOut  # ID numbers masked unless revealed
 
 
 class SubmitIn(_In):

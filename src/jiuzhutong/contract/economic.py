@@ -127,6 +127,16 @@ class SourceProgress(BaseModel):
     item_count: int | None = None  # records returned, with state 完成
 
 
+class CheckStartedOut(BaseModel):
+    """POST …/economic-check's 202 body: the run, and the sources it will query."""
+
+    application_id: str
+    run_id: str
+    state: SourceState
+    started_at: datetime
+    sources: list[SourceName]
+
+
 # --- items ---------------------------------------------------------------------------
 
 

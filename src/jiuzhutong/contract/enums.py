@@ -30,6 +30,7 @@ class ApplyMode(StrEnum):
 class DraftStatus(StrEnum):
     draft = "草稿"
     deleted = "已删除"
+    submitted = "已提交"  # = CaseStatus.submitted: the draft became a case (GET …/case)
 
 
 class Gender(StrEnum):

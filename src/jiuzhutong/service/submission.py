@@ -15,6 +15,7 @@ from datetime import datetime
 
 from jiuzhutong.contract import DraftStatus
 from jiuzhutong.contract.authorization import (
+    CaseFileOut,
     CaseOut,
     CaseStatus,
     EventType,
@@ -31,12 +32,19 @@ from jiuzhutong.service.economic import (
     not_authorized_problems,
     persons_digest,
 )
-from jiuzhutong.service.errors import Conflict, Invalid, PreconditionRequired, Problem
+from jiuzhutong.service.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionRequired,
+    Problem,
+)
 from jiuzhutong.service.events import record_event
 from jiuzhutong.service.idempotency import IdempotencyRequest, remember, replay
 from jiuzhutong.service.reply import Reply
 from jiuzhutong.service.rules import Problems, household_problems
-from jiuzhutong.service.views import domain_person
+from jiuzhutong.service.views import domain_person, draft_out
 from jiuzhutong.store import Tx
 from jiuzhutong.store.cases import CaseRecord
 from jiuzhutong.store.economic import RUNNING
@@ -58,6 +66,11 @@ class IdempotencyKeyRequired(PreconditionRequired):
 
     code = "idempotency_key_required"
     message = "提交申请须带 Idempotency-Key 请求头（每次提交生成一个新键，重试时沿用同一个键）"
+
+
+class NotSubmitted(NotFound):
+    code = "not_submitted"
+    message = "该申请尚未提交，没有案件"
 
 
 class _Lost(Exception):
@@ -154,6 +167,37 @@ class SubmissionService:
         log.info("application %s submitted as case %s", application_id, number)
         return reply
 
+    def read_case(self, token: str, application_id: str, *, reveal: bool = False) -> Reply:
+        """The submitted case with the application as filed; an audited read like a draft's.
+
+        404 for a draft not (yet) submitted, with a message saying so, and outside the
+        caller's region."""
+        ctx = self._ctx
+        now = ctx.clock.now()
+        with ctx.store.write() as tx:
+            actor = self._auth.authenticate(tx, token, now)
+            draft = tx.drafts.get(application_id)
+            if draft is None or not actor.serves(draft.region):
+                raise not_found()
+            case = tx.cases.get(application_id)
+            if draft.status != CaseStatus.submitted.value or case is None:
+                raise NotSubmitted()
+            if reveal and not actor.can_reveal:
+                raise Forbidden("您没有查看完整身份证号的权限")
+            entries = [actor.audit("case.read", "application", draft.id, case.case_number)]
+            if reveal:
+                entries.append(
+                    actor.audit(
+                        "id.reveal", "application", draft.id, f"persons={len(draft.persons)}"
+                    )
+                )
+            tx.audit.append(entries, now)
+        out = CaseFileOut(
+            case=_case_out(case),
+            application=draft_out(draft, reveal=reveal, on=local_today(case.submitted_at)),
+        )
+        return Reply(200, out.model_dump_json())
+
     def _check_ready(self, tx: Tx, draft: DraftRecord, now: datetime) -> str:
         """The case's county, or Invalid with everything still missing (一次性告知)."""
         problems: list[Problem] = []
@@ -240,6 +284,16 @@ class SubmissionService:
                 )
             )
         return problems
+
+
+def _case_out(case: CaseRecord) -> CaseOut:
+    return CaseOut(
+        application_id=case.application_id,
+        case_number=case.case_number,
+        status=CaseStatus.submitted,
+        submitted_at=case.submitted_at,
+        timeline=[TimelineEntry.model_validate(t) for t in json.loads(case.timeline_json)],
+    )
 
 
 def _division(draft: DraftRecord) -> str | None:

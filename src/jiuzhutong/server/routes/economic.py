@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from jiuzhutong.contract.authorization import CaseOut, SubmitIn
-from jiuzhutong.contract.economic import CorrectionIn, EconomicStatusOut
+from jiuzhutong.contract.authorization import CaseFileOut, CaseOut, SubmitIn
+from jiuzhutong.contract.economic import CheckStartedOut, CorrectionIn, EconomicStatusOut
 from jiuzhutong.server.deps import IdempotencyKey, Token, idempotency, reply_response
 from jiuzhutong.server.dispatch import caller_for
 from jiuzhutong.server.errors import error_responses
@@ -13,20 +13,7 @@ from jiuzhutong.service import Services
 
 STARTED = {
     "description": "已开始核对；进度以 economic.progress 事件推送，结束时推送 economic.done",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "application_id": {"type": "string"},
-                    "run_id": {"type": "string"},
-                    "state": {"type": "string", "example": "查询中"},
-                    "started_at": {"type": "string", "format": "date-time"},
-                    "sources": {"type": "array", "items": {"type": "string"}},
-                },
-            }
-        }
-    },
+    "model": CheckStartedOut,
 }
 
 
@@ -93,5 +80,15 @@ def router(services: Services) -> APIRouter:
         idem = idempotency(services, request, key, await request.body())
         reply = await call(submission.submit, token, draft_id, data or SubmitIn(), idem)
         return reply_response(reply)
+
+    @r.get(
+        "/{draft_id}/case",
+        response_model=CaseFileOut,
+        responses=error_responses(401, 403, 404),
+    )
+    async def get_case(draft_id: str, token: Token, reveal: bool = False) -> Response:
+        """已提交的案件：案件编号、进度，以及提交时的申请内容（身份证号默认脱敏；
+        ?reveal=true 需要查看权限）。尚未提交 404。"""
+        return reply_response(await call(submission.read_case, token, draft_id, reveal=reveal))
 
     return r
