@@ -393,7 +393,8 @@ def test_economic_progress_snapshot(
     assert len(posts["check"]) == 1
 
 
-def test_correction_form_snapshot(snap_compare: Callable[..., bool]) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_correction_form_snapshot(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
     fake, _, _ = _fake(status=econ_status(corrected=False))
 
     async def run(pilot: Pilot) -> None:
@@ -405,7 +406,7 @@ def test_correction_form_snapshot(snap_compare: Callable[..., bool]) -> None:
         await pilot.press("tab", "tab", "f10")  # amount and reason wrong: both said
         await pilot.pause()
 
-    assert snap_compare(_app(fake), terminal_size=(80, 24), run_before=run)
+    assert snap_compare(_app(fake), terminal_size=size, run_before=run)
 
 
 async def test_confirm_posts_once_and_moves_on_fake() -> None:

@@ -259,7 +259,8 @@ def test_applicant_entrusted(snap_compare: Callable[..., bool], size: tuple[int,
     assert snap_compare(app, terminal_size=size, run_before=run)
 
 
-def test_resume_dialog(snap_compare: Callable[..., bool]) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=_ids)
+def test_resume_dialog(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
     async def run(pilot: Pilot) -> None:
         await _to_applicant(pilot)
         from counter_tui.screens.resume import ResumeScreen
@@ -268,17 +269,41 @@ def test_resume_dialog(snap_compare: Callable[..., bool]) -> None:
         await settle(pilot)
 
     app = _app(flow_fake(_draft("basic_info", [])))
-    assert snap_compare(app, run_before=run)
+    assert snap_compare(app, terminal_size=size, run_before=run)
 
 
-def test_basic_info(snap_compare: Callable[..., bool]) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=_ids)
+def test_basic_info(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
     async def run(pilot: Pilot) -> None:
         await _at(pilot, "basic_info")
         await pilot.press("tab")  # 姓名 → 身份证号: masked, retype to change
         await pilot.pause()
 
     app = _app(flow_fake(_draft("basic_info", [])))
+    assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+def test_basic_info_16_colours(snap_compare: Callable[..., bool]) -> None:
+    """TERM=xterm without COLORTERM: the ANSI theme; focus and states still readable."""
+
+    async def run(pilot: Pilot) -> None:
+        await _at(pilot, "basic_info")
+
+    app = _app(flow_fake(_draft("basic_info", [])), theme="ansi-dark")
     assert snap_compare(app, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_ids)
+def test_help(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    """F1 on a flow screen: that screen's help page."""
+
+    async def run(pilot: Pilot) -> None:
+        await _at(pilot, "basic_info")
+        await pilot.press("f1")
+        await pilot.pause()
+
+    app = _app(flow_fake(_draft("basic_info", [])))
+    assert snap_compare(app, terminal_size=size, run_before=run)
 
 
 def test_basic_info_light_theme(snap_compare: Callable[..., bool]) -> None:

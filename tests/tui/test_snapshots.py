@@ -70,10 +70,13 @@ def test_home_empty(snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(_app(FakeBackend(drafts=[])), run_before=_log_in)
 
 
-def test_delete_confirmation(snap_compare: Callable[..., bool], fake: FakeBackend) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_delete_confirmation(
+    snap_compare: Callable[..., bool], fake: FakeBackend, size: tuple[int, int]
+) -> None:
     async def ask(pilot: Pilot) -> None:
         await _log_in(pilot)
         await pilot.press("down", "d")
         await pilot.pause()
 
-    assert snap_compare(_app(fake), run_before=ask)
+    assert snap_compare(_app(fake), terminal_size=size, run_before=ask)
