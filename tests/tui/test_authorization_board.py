@@ -530,3 +530,35 @@ def test_authorization_board_snapshot(
 
     app = _app(fake)
     assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "ansi-dark", "ansi-light"])
+async def test_qr_code_scans_from_the_rendered_screen_in_every_theme(
+    theme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dark modules on light, whatever the theme: the screenshot rendered to PNG by Chromium
+    holds exactly one QR code, and zxing-cpp reads the link from it."""
+    from counter_tui import events
+
+    from .svg_png import qr_codes_in
+
+    fake, draft = _auth_fake()
+    real = events.subscribe
+
+    def subscribe(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("transport", httpx.MockTransport(fake.handle))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events, "subscribe", subscribe)
+    app = _app(fake, theme=theme)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _home(pilot)
+        flow = ApplicationFlow(app)
+        flow.adopt(draft)
+        app.push_screen(AuthorizationScreen(flow))
+        await _until(pilot, lambda: len(_rows(app)) == 3)
+        await pilot.press("down", "enter")
+        await _choose(pilot, 1)  # 远程授权
+        await _until(pilot, lambda: _screen(app).qr.display and _screen(app).qr.data)
+        svg = app.export_screenshot()
+        assert await qr_codes_in(svg) == [_screen(app).qr.data]

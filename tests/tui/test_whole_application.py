@@ -1,8 +1,9 @@
 """A whole dibao application for a 3-person household, by keys only, against the real
 embedded server: login, 告知书, 为谁申请, 基本信息, 家庭成员 (spouse and a minor child),
-授权签名 (the spouse remotely: the QR code on the board is decoded from an SVG screenshot and
-opened in headless Chromium, where the phone page is completed; applicant and child at the
-counter), 经济状况, 提交 and the receipt. Then the case on the server, field by field.
+授权签名 (the spouse remotely: the board's SVG screenshot is rendered to PNG by Chromium, the QR
+code in it decoded by zxing-cpp, and the link opened in Chromium, where the phone page is
+completed; applicant and child at the counter), 经济状况, 提交 and the receipt. Then the case
+on the server, field by field.
 
 Everyone here is synthetic (valid check digits from make_id_number)."""
 
@@ -33,7 +34,7 @@ from jiuzhutong.contract import Relation
 from jiuzhutong.domain.idnumber import make_id_number, mask_id_number
 
 from .helpers import focused_id, login, settle
-from .test_authorization_board import _decode, _svg_modules
+from .svg_png import qr_codes_in
 from .test_flow_support import flow_message, quick_autosave, tui_data_dir, type_text  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -235,8 +236,8 @@ async def test_a_whole_application_by_keys(
         await pilot.press("down", "enter")  # the spouse, remotely
         await _choose(pilot, 1)  # 远程授权
         await _until(pilot, lambda: screen.qr.display and screen.qr.data, "the QR code")
-        region = screen.qr.query_one("#qr-image").region
-        url = _decode(_svg_modules(app.export_screenshot(), region))
+        # The screen as a phone camera sees it: SVG screenshot → PNG (Chromium) → zxing-cpp.
+        (url,) = await qr_codes_in(app.export_screenshot())
         spouse_id = screen.board.persons[1].person_id
         assert url == screen.links[spouse_id].url
         await _phone_completes(url)
