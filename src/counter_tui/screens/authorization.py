@@ -1,9 +1,9 @@
 """授权签名: every person in the household authorizes the economic check.
 
 The status board lists one row per person (姓名, 关系, 方式, 状态 as symbol and word), repainted
-live from the application's SSE stream: a worker runs ``counter_tui.events.subscribe`` and
-posts one ``AuthorizationChanged`` message per event, which repaints that row; after a
-reconnect the whole board is read again, to be safe.
+live from the application's SSE stream: a worker relays it (counter_tui.screens.live) as one
+``LiveEvent`` message per event, which repaints that row; after a reconnect the whole board is
+read again, to be safe.
 
 Enter (去授权) on a row asks 本机授权 or 远程授权:
 
@@ -24,19 +24,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from counter_tui.errors import ClientError
 from counter_tui.flow import FLOW_CSS, FlowScreen
+from counter_tui.screens.live import LiveEvent, StreamReconnected, StreamState, relay
 from counter_tui.widgets.qr_code import QrCode
 from counter_tui.widgets.status_board import StatusBoard
 from jiuzhutong.contract.authorization import (
     AuthorizationOut,
     AuthState,
-    EventOut,
     EventType,
     IdentityCheck,
     LocalIdentityIn,
@@ -51,24 +50,6 @@ HINT = "选择人员后按 Enter 去授权（本机授权 或 远程授权）；
 ALL_DONE = "✓ 全部已授权，按 F10 下一步"
 NOT_ALL = "尚有人员未授权，全部“✓ 已授权”后才能下一步"
 LIVE_LOST = "实时状态连接中断，正在重连…"
-
-
-class AuthorizationChanged(Message):
-    """One event of the SSE stream, for the screen to repaint one row."""
-
-    def __init__(self, event: EventOut) -> None:
-        super().__init__()
-        self.event = event
-
-
-class StreamReconnected(Message):
-    """The stream came back after a drop: read the whole board again."""
-
-
-class StreamState(Message):
-    def __init__(self, connected: bool) -> None:
-        super().__init__()
-        self.connected = connected
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -167,29 +148,14 @@ class AuthorizationScreen(FlowScreen):
 
     @work(exclusive=True, group="auth-sse")
     async def _stream(self, draft_id: str, last_seq: int) -> None:
-        from counter_tui.events import subscribe
-
-        def state(connected: bool) -> None:
-            self.post_message(StreamState(connected))
-
-        def reconnected() -> None:
-            self.post_message(StreamReconnected())
-
         try:
-            async for event in subscribe(
-                self.app.client,
-                draft_id,
-                last_event_id=last_seq,
-                on_reconnect=reconnected,
-                on_state=state,
-            ):
-                self.post_message(AuthorizationChanged(event))
+            await relay(self, draft_id, last_seq)
         except ClientError as exc:
             self.live = False
             self.show_client_error(exc, "实时状态不可用：")
 
-    @on(AuthorizationChanged)
-    def _event(self, message: AuthorizationChanged) -> None:
+    @on(LiveEvent)
+    def _event(self, message: LiveEvent) -> None:
         event = message.event
         self.last_seq = event.seq
         if event.type != EventType.authorization:

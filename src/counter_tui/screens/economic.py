@@ -27,7 +27,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.geometry import Region, Spacing
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
@@ -35,11 +34,12 @@ from counter_tui.client import local_invalid
 from counter_tui.errors import ClientError, Conflict, InvalidRequest, NotFound
 from counter_tui.flow import FLOW_CSS, ApplicationFlow, FlowScreen, StableFooter, mark_current_row
 from counter_tui.screens.confirm import ConfirmScreen
+from counter_tui.screens.live import LiveEvent, StreamReconnected, StreamState, relay
 from counter_tui.widgets.fields import Field
 from counter_tui.widgets.message_line import MessageLine
 from counter_tui.widgets.source_progress import SourceProgressList
 from jiuzhutong.contract import ErrorItem
-from jiuzhutong.contract.authorization import EventOut, EventType
+from jiuzhutong.contract.authorization import EventType
 from jiuzhutong.contract.economic import (
     REFERENCE_ONLY_TEXT,
     SIMULATED_TEXT,
@@ -152,25 +152,6 @@ def correction_text(c: CorrectionOut) -> str:
     if c.note:
         text += f"；说明：{c.note}"
     return text
-
-
-# --- messages from the stream worker ---------------------------------------------------
-
-
-class EconomicEvent(Message):
-    def __init__(self, event: EventOut) -> None:
-        super().__init__()
-        self.event = event
-
-
-class StreamReconnected(Message):
-    """The stream is back after a drop: read the status again, to be safe."""
-
-
-class StreamState(Message):
-    def __init__(self, connected: bool) -> None:
-        super().__init__()
-        self.connected = connected
 
 
 # --- the correction form ---------------------------------------------------------------
@@ -569,23 +550,8 @@ class EconomicScreen(FlowScreen):
 
     @work(exclusive=True, group="econ-sse")
     async def _stream(self, draft_id: str, after: int | None) -> None:
-        from counter_tui.events import subscribe
-
-        def state(connected: bool) -> None:
-            self.post_message(StreamState(connected))
-
-        def reconnected() -> None:
-            self.post_message(StreamReconnected())
-
         try:
-            async for event in subscribe(
-                self.app.client,
-                draft_id,
-                last_event_id=after,
-                on_reconnect=reconnected,
-                on_state=state,
-            ):
-                self.post_message(EconomicEvent(event))
+            await relay(self, draft_id, after)
         except ClientError as exc:
             self.live = False  # no live progress: _poll reads the status instead
             self.show_client_error(exc, "实时进度不可用：")
@@ -598,8 +564,8 @@ class EconomicScreen(FlowScreen):
         if self.phase == "running" and not self.live:
             self._load()
 
-    @on(EconomicEvent)
-    def _event(self, message: EconomicEvent) -> None:
+    @on(LiveEvent)
+    def _event(self, message: LiveEvent) -> None:
         event = message.event
         if self.phase != "running":
             return
