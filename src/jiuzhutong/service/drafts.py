@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from jiuzhutong.contract import (
     ApplyMode,
@@ -47,13 +47,16 @@ from jiuzhutong.service.rules import (
 )
 from jiuzhutong.service.views import domain_person, draft_out, summary_out
 from jiuzhutong.store import Tx
-from jiuzhutong.store.errors import UniqueViolation, VersionConflict
+from jiuzhutong.store.drafts import SessionHeadAudited, session_and_head_audited_async
+from jiuzhutong.store.errors import DatabaseUnavailable, UniqueViolation, VersionConflict
 from jiuzhutong.store.records import DraftRecord, EntrustmentRecord, PersonRecord
 
 log = logging.getLogger(__name__)
 
 LIST_LIMIT = 200
 T = TypeVar("T")
+# runs a synchronous use case from an async endpoint (server.dispatch's Caller)
+Run = Callable[..., Awaitable[Any]]
 
 
 def draft_exists(existing_id: str | None) -> Conflict:
@@ -218,11 +221,50 @@ class DraftService:
 
     # --- read ----------------------------------------------------------------------------
 
+    async def read_async(
+        self, run: Run, token: str, draft_id: str, *, reveal: bool = False
+    ) -> Reply:
+        """read() for an async endpoint; ``run`` runs a synchronous use case (the server's
+        dispatch). PostgreSQL, masked: the one audited statement of _read_in_one_statement
+        on the event loop (store.aio), and from the response cache the reply without
+        leaving the loop; only a cache miss (once per draft version) goes to ``run`` for
+        the draft itself. Whatever that statement does not serve — no such session, a
+        touch due, not served, a database error — runs as read() does, through ``run``."""
+        pool = self._ctx.store.database.async_pool if token and not reveal else None
+        if pool is None:
+            return await run(self.read, token, draft_id, reveal=reveal)
+        now = self._ctx.clock.now()
+        try:
+            found = await session_and_head_audited_async(
+                pool,
+                token_hash(token),
+                draft_id,
+                now=now,
+                idle_cutoff=now - self._auth.idle_limit,
+                touch_cutoff=now - TOUCH_INTERVAL,
+            )
+        except DatabaseUnavailable as exc:
+            # whether its audit row was written is unknown: the ordinary read writes one
+            # for sure (at worst the read is recorded twice, never not at all)
+            log.warning("draft read on the event loop failed (%s); read again", exc)
+            return await run(self.read, token, draft_id)
+        if found is None or not found[2]:
+            # nothing written: the ordinary transaction decides, as in read()
+            return await run(self._read_in_transaction, token, draft_id, False)
+        today = local_today(now)
+        reply = self._audited_reply(found, draft_id, now, today)
+        if reply is not None:
+            return reply
+        return await run(self._render_current, draft_id, today)
+
     def read(self, token: str, draft_id: str, *, reveal: bool = False) -> Reply:
         if not reveal and token and self._ctx.store.dialect == "postgresql":
             reply = self._read_in_one_statement(token, draft_id)
             if reply is not None:
                 return reply
+        return self._read_in_transaction(token, draft_id, reveal)
+
+    def _read_in_transaction(self, token: str, draft_id: str, reveal: bool) -> Reply:
         ctx = self._ctx
         now = ctx.clock.now()
         today = local_today(now)
@@ -281,24 +323,35 @@ class DraftService:
                 idle_cutoff=now - self._auth.idle_limit,
                 touch_cutoff=now - TOUCH_INTERVAL,
             )
-            if found is None or not found[2]:
-                # not served as it stands, or a touch is due: the ordinary transaction
-                # decides (and answers 401/404) by the service's rules alone
-                return None
-            session, head, _audited = found
-            # the statement's conditions imply these checks; they stay the authority
-            actor, due = self._auth.check_session(session, now)
-            if due or head is None or head[1] != DraftStatus.draft or not actor.serves(head[2]):
-                raise not_found()
-            version = head[0]
-            body = self._cache.get(draft_id, version, today)
-            if body is not None:
-                return Reply(200, body, Reply.etag_of(version))
-            # a read-only transaction of its own, after the audited one: the draft may
-            # have changed in between, so its own version is the one answered
+        if found is None or not found[2]:
+            # not served as it stands, or a touch is due: the ordinary transaction
+            # decides (and answers 401/404) by the service's rules alone
+            return None
+        reply = self._audited_reply(found, draft_id, now, today)
+        return reply if reply is not None else self._render_current(draft_id, today)
+
+    def _audited_reply(
+        self, found: SessionHeadAudited, draft_id: str, now: datetime, today: date
+    ) -> Reply | None:
+        """After the audited statement wrote its row: the service's own checks, then the
+        cached response of the draft's version, or None when it has to be rendered."""
+        session, head, _audited = found
+        # the statement's conditions imply these checks; they stay the authority
+        actor, due = self._auth.check_session(session, now)
+        if due or head is None or head[1] != DraftStatus.draft or not actor.serves(head[2]):
+            raise not_found()
+        version = head[0]
+        body = self._cache.get(draft_id, version, today)
+        return None if body is None else Reply(200, body, Reply.etag_of(version))
+
+    def _render_current(self, draft_id: str, today: date) -> Reply:
+        """The draft as it is now, for a read already checked and audited. A transaction of
+        its own, after the audited statement: the draft may have changed in between, so
+        its own version is the one answered."""
+        with self._ctx.store.read() as tx:
             draft = tx.drafts.get(draft_id)
-            if draft is None or draft.status != DraftStatus.draft:
-                raise not_found()
+        if draft is None or draft.status != DraftStatus.draft:
+            raise not_found()
         body = draft_out(draft, reveal=False, on=today).model_dump_json()
         self._cache.put(draft_id, draft.version, today, body)
         return Reply(200, body, Reply.etag_of(draft.version))

@@ -25,9 +25,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 
 from jiuzhutong.domain.divisions import LEVELS as REGION_LEVELS
 from jiuzhutong.security import FieldCipher
+from jiuzhutong.store.aio import AsyncPool
 from jiuzhutong.store.errors import VersionConflict
 from jiuzhutong.store.models import (
     DRAFT,
@@ -327,7 +329,7 @@ class DraftRepository:
         now: datetime,
         idle_cutoff: datetime,
         touch_cutoff: datetime,
-    ) -> tuple[SessionRecord, tuple[int, str, str] | None, bool] | None:
+    ) -> SessionHeadAudited | None:
         """PostgreSQL only, and only as a transaction's first statement: session_and_head()
         plus the draft.read audit row when the read is to be served (see _SESSION_HEAD_AUDITED),
         committed by the statement itself. The bool: whether the row was written."""
@@ -346,11 +348,7 @@ class DraftRepository:
             ).fetchone()
         finally:
             driver.autocommit = False
-        if row is None:
-            return None
-        version, status, region, audited = row[N_SESSION_COLUMNS:]
-        head = None if version is None else (version, status, region)
-        return session_from_row(self._raw, row), head, audited == 1
+        return _audited_result(self._raw, row)
 
     def open_draft_of(self, id_number: str) -> str | None:
         """Id of the open draft whose applicant has this (normalised) ID number, anywhere."""
@@ -465,6 +463,46 @@ class DraftRepository:
         self._conn.execute(
             delete(p).where(p.c.id == person_id, p.c.application_id == draft_id, p.c.position > 0)
         )
+
+
+SessionHeadAudited = tuple[SessionRecord, tuple[int, str, str] | None, bool]
+
+
+def _audited_result(raw: RawExecutor, row: Any) -> SessionHeadAudited | None:
+    if row is None:
+        return None
+    version, status, region, audited = row[N_SESSION_COLUMNS:]
+    head = None if version is None else (version, status, region)
+    return session_from_row(raw, row), head, audited == 1
+
+
+# only its time() is used, which needs no connection
+_PG_ROWS = RawExecutor(None, postgresql.psycopg.dialect())  # type: ignore[attr-defined]
+
+
+async def session_and_head_audited_async(
+    pool: AsyncPool,
+    token_hash: bytes,
+    draft_id: str,
+    *,
+    now: datetime,
+    idle_cutoff: datetime,
+    touch_cutoff: datetime,
+) -> SessionHeadAudited | None:
+    """DraftRepository.session_and_head_audited() on the event loop: the same statement,
+    autocommitted on one of the pool's asynchronous connections (store.aio). Raises
+    DatabaseUnavailable when it could not be run or its outcome is unknown."""
+    row = await pool.fetchone(
+        _SESSION_HEAD_AUDITED,
+        {
+            "token_hash": token_hash,
+            "id": draft_id,
+            "now": now,
+            "idle_cutoff": idle_cutoff,
+            "touch_cutoff": touch_cutoff,
+        },
+    )
+    return _audited_result(_PG_ROWS, row)
 
 
 def person_columns(cipher: FieldCipher, person: PersonRecord) -> dict[str, Any]:

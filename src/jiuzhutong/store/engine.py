@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from jiuzhutong.store.aio import AsyncPool
 from jiuzhutong.store.errors import DatabaseBusy, DatabaseUnavailable, UniqueViolation
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -38,6 +39,7 @@ CHECKPOINT_INTERVAL_S = 0.25
 CHECKPOINT_RESTART_FRAMES = 8000
 # Connection.info key of the statements a repository handed to RawExecutor.defer()
 DEFERRED = "jzt_deferred"
+_POOL_LOCK = threading.Lock()
 
 
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
@@ -96,6 +98,7 @@ class Database:
         # write transaction a pool checkout and return
         self._writer: Connection | None = None
         self._checkpointer: _Checkpointer | None = None
+        self._async_pool: AsyncPool | None = None
         if self.is_sqlite:
             path = self.engine.url.database
             if path and path != ":memory:" and not path.startswith("file:"):
@@ -159,7 +162,25 @@ class Database:
             yield conn
             # nothing to commit; ending the block commits the empty transaction
 
+    @property
+    def async_pool(self) -> AsyncPool | None:
+        """PostgreSQL: the pool of asynchronous connections for statements run on the event
+        loop (store.aio), opened on first use; None on SQLite."""
+        if self.is_sqlite:
+            return None
+        pool = self._async_pool
+        if pool is None:
+            with _POOL_LOCK:
+                pool = self._async_pool
+                if pool is None:
+                    url = self.engine.url.render_as_string(hide_password=False)
+                    pool = self._async_pool = AsyncPool(url)
+        return pool
+
     def dispose(self) -> None:
+        pool, self._async_pool = self._async_pool, None  # opened again if used again
+        if pool is not None:
+            pool.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
         if self._write_lock is not None:
