@@ -280,3 +280,31 @@ async def test_stale_version_reapplied_refusal_shown_f5_reloads_esc_home(
 
 def test_hukou_address_is_required_by_the_form() -> None:
     assert HUKOU_ADDRESS.required and ID_NUMBER.required and not ACCOUNT.required
+
+
+async def test_saved_bank_account_is_kept_when_left_empty_and_cleared_with_f8(
+    make_app: Callable[..., CounterApp], demo_session: LoginResponse, api: ApiClient
+) -> None:
+    draft, _ = await _new_draft(
+        api,
+        "测试清空账号",
+        ethnicity="汉族",
+        bank_name="农商银行",
+        bank_account="6222021234567890123",
+    )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_draft(pilot, demo_session, draft.id)
+        screen = app.screen
+        assert isinstance(screen, BasicInfoScreen)
+        screen.widget(ACCOUNT).focus()  # the field empties: retype to change
+        await pilot.pause()
+        await pilot.press("shift+tab", "tab", "shift+tab")  # left empty: nothing changes
+        await settle(pilot)
+        assert (await api.get_draft(draft.id)).applicant.details.bank_account == (
+            "622202*********0123"
+        )
+        await pilot.press("tab", "f8", "shift+tab")  # F8 清空, then leave the field
+        await wait_saved(pilot)
+        assert screen.widget(ACCOUNT).display_value == ""
+    assert (await api.get_draft(draft.id)).applicant.details.bank_account is None

@@ -28,7 +28,13 @@ from counter_tui.client import local_invalid
 from counter_tui.flow import FlowScreen
 from counter_tui.widgets.division_picker import Choice, DivisionPicker
 from counter_tui.widgets.fields import Field
-from counter_tui.widgets.id_input import IdInput, MaskedField, describe, describe_parts
+from counter_tui.widgets.id_input import (
+    ClearableMaskedField,
+    IdInput,
+    MaskedField,
+    describe,
+    describe_parts,
+)
 from counter_tui.widgets.message_line import MessageLine
 from jiuzhutong.contract import (
     DisabilityCategory,
@@ -246,7 +252,7 @@ class PersonForm:
         if spec.kind == "id":
             return IdInput(id=spec.widget_id)
         if spec.kind == "masked":
-            return MaskedField(id=spec.widget_id, placeholder=spec.placeholder)
+            return ClearableMaskedField(id=spec.widget_id, placeholder=spec.placeholder)
         if spec.kind == "select":
             return Choice(spec.options, prompt=spec.prompt, title=spec.label, id=spec.widget_id)
         return Field(id=spec.widget_id, placeholder=spec.placeholder)

@@ -13,9 +13,10 @@ gender, region) so the clerk confirms rather than retypes.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.events import Blur, Focus
 
 from counter_tui.widgets.fields import Field
@@ -96,6 +97,21 @@ class MaskedField(Field):
         if self.has_focus or not self.value:
             return super()._value
         return Text(self.display_value, no_wrap=True, overflow="ignore", end="")
+
+
+class ClearableMaskedField(MaskedField):
+    """An optional masked field (the bank account): leaving it empty keeps the saved value,
+    so emptying it needs a key of its own, F8 清空."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f8", "clear_saved", "清空", key_display="F8"),
+    ]
+
+    def action_clear_saved(self) -> None:
+        """Forget the saved value: the field is empty, and leaving it saves it as empty."""
+        self._server_masked = None
+        self.placeholder = self._placeholder
+        self.value = ""
 
 
 class IdInput(MaskedField):
