@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -50,6 +51,9 @@ class CounterApp(App[None]):
         # the old field: "王五<Tab>4201…" would end up all in the name field.
         Binding("tab", "app.focus_next", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+        # Enter that only moves to the next field of a form, for the same reason; any other
+        # Enter (a form's last field, tables, lists, buttons) goes on as usual.
+        Binding("enter", "app.enter_moves_on", show=False, priority=True),
     ]
 
     def __init__(
@@ -104,6 +108,23 @@ class CounterApp(App[None]):
     def action_help_quit(self) -> None:
         # Textual's Ctrl+C hint is in English; clerks read Chinese.
         self.notify("按 Ctrl+Q 退出", timeout=3)
+
+    def _enter_moves_on(self) -> bool:
+        focused = self.focused
+        moves_on = getattr(self.screen, "enter_moves_on", None)
+        return focused is not None and moves_on is not None and bool(moves_on(focused))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False, not None: an inactive Enter binding must not hide the screen's own Enter
+        # (去授权, 返回首页 …) from the Footer, which a priority binding would otherwise do.
+        if action == "enter_moves_on":
+            return self._enter_moves_on()
+        return super().check_action(action, parameters)
+
+    def action_enter_moves_on(self) -> None:
+        if not self._enter_moves_on():
+            raise SkipAction()  # the key goes on to the focused widget and the screen
+        self.screen.focus_next()
 
     def action_help(self) -> None:
         from counter_tui.screens.help import HelpScreen

@@ -268,3 +268,30 @@ async def test_built_entries_show_by_role_and_open_their_screen(
         assert isinstance(app.screen, _FlowScreen)
         await pilot.press("escape")  # back, never destructive
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_enter_on_a_draft_continues_it_at_its_step(
+    make_app: Callable[..., CounterApp], demo_session: LoginResponse, api: ApiClient
+) -> None:
+    from counter_tui.screens.members import MembersScreen
+    from jiuzhutong.contract import DraftUpdate
+
+    draft = await seed_draft(api, "测试首页继续")
+    await api.update_draft(
+        draft.id, DraftUpdate(step="members", notice_version="v1"), if_match=draft.version
+    )
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resume_home(pilot, demo_session)
+        for _ in range(3):  # from the entries (if any) to the table
+            if isinstance(app.focused, DraftsTable):
+                break
+            await pilot.press("tab")
+        assert isinstance(app.focused, DraftsTable)
+        await _to_row(pilot, "测试首页继续")
+        legend = [b.description for (_, b, _, _) in app.screen.active_bindings.values() if b.show]
+        assert "继续办理" in legend  # the Footer says what Enter does on the table
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MembersScreen)
+        assert app.screen.flow.draft_id == draft.id

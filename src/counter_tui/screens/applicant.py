@@ -94,6 +94,9 @@ class ApplicantScreen(PersonForm, FlowScreen):
     def entrusted(self) -> bool:
         return self.raw(MODE) == ApplyMode.entrusted.value
 
+    def last_field(self) -> FieldSpec:
+        return self._visible()[-1]
+
     def _visible(self) -> tuple[FieldSpec, ...]:
         return self.FIELDS if self.entrusted else self.FIELDS[:3]
 
@@ -149,7 +152,7 @@ class ApplicantScreen(PersonForm, FlowScreen):
         if spec is None:
             return
         event.stop()
-        if spec is self._visible()[-1]:
+        if spec is self.last_field():
             self.action_next_step()
         else:
             self.focus_next()

@@ -259,6 +259,17 @@ class PersonForm:
 
     # --- lookups ----------------------------------------------------------------------
 
+    def last_field(self) -> FieldSpec:
+        """The field where Enter submits the form instead of moving on."""
+        return self.FIELDS[-1]
+
+    def enter_moves_on(self, widget: Widget) -> bool:
+        """Asked by the App's Enter (a priority key, like Tab): True when Enter in ``widget``
+        only moves to the next field. The App then moves focus at once, in key order, so
+        type-ahead after the Enter lands in the next field, not in this one."""
+        spec = self.spec_of(widget)
+        return isinstance(widget, Input) and spec is not None and spec is not self.last_field()
+
     def spec_of(self, widget: Widget | None) -> FieldSpec | None:
         while widget is not None:
             wid = widget.id or ""
@@ -508,7 +519,7 @@ class BasicInfoScreen(PersonForm, FlowScreen):
         if spec is None:
             return
         event.stop()
-        if spec is self.FIELDS[-1]:
+        if spec is self.last_field():
             self.action_next_step()
         else:
             self.focus_next()

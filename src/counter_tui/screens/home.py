@@ -35,7 +35,6 @@ class HomeScreen(CounterScreen):
         "F5 刷新列表；F9 注销，回到登录界面。"
     )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "continue_draft", "继续办理", key_display="Enter"),
         Binding("f5", "refresh", "刷新", key_display="F5"),
         Binding("d", "delete", "删除", key_display="d"),
         Binding("delete", "delete", "删除", key_display="Del", show=False),
@@ -103,7 +102,7 @@ class HomeScreen(CounterScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("delete", "continue_draft"):
+        if action == "delete":
             # Hidden, not greyed, when there is nothing to delete: one less thing to read.
             return self.is_mounted and self._table.selected is not None
         return super().check_action(action, parameters)
@@ -135,14 +134,10 @@ class HomeScreen(CounterScreen):
         entry = next(e for e in self._entries if e.key == event.option.id)
         self.app.push_screen(entries.load_screen(entry)())
 
-    def action_continue_draft(self) -> None:
-        if (draft := self._table.selected) is not None:
-            self._continue(draft)
-
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a draft (the table has the key first): 继续办理 at its saved step."""
-        if event.data_table is self._table:
-            self.action_continue_draft()
+        """Enter on a draft: 继续办理 at its saved step, with every field."""
+        if event.data_table is self._table and (draft := self._table.selected) is not None:
+            self._continue(draft)
 
     # --- work ------------------------------------------------------------------------
 

@@ -184,7 +184,7 @@ class MemberFormScreen(PersonForm, ModalScreen[Result | None]):
         if spec is None:
             return
         event.stop()
-        if spec is self.FIELDS[-1]:
+        if spec is self.last_field():
             self.action_save()
         else:
             self.focus_next()

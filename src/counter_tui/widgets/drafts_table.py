@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from counter_tui.clock import Clock
@@ -27,6 +29,11 @@ def masked(number: str) -> str:
 
 class DraftsTable(DataTable[str]):
     """One row per draft, keyed by draft id; the cursor keeps its draft across refreshes."""
+
+    # DataTable's own Enter is hidden; here it opens the draft, so the Footer says so.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "继续办理", key_display="Enter"),
+    ]
 
     def __init__(self, clock: Clock, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
