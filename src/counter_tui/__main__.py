@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from counter_tui import __version__
 
 if TYPE_CHECKING:
+    from counter_tui.client import ApiClient
     from counter_tui.embedded import DemoCredentials
 
 EMBEDDED_LABEL = "本机内置服务"
@@ -65,15 +66,20 @@ def _run(
 ) -> None:
     # Textual is imported only now: --help and a failing embedded start stay fast.
     from counter_tui.app import CounterApp
-    from counter_tui.client import ApiClient
+
+    def make_client() -> ApiClient:
+        # httpx and the contract load at the first request, after the login screen is drawn
+        from counter_tui.client import ApiClient
+
+        return ApiClient(base_url)
 
     app = CounterApp(
-        ApiClient(base_url),
+        make_client,
         data_dir=args.data_dir or default_data_dir(),
         counter_id=args.counter_id,
         theme=args.theme,
         demo=demo,
-        backend_label=backend_label,
+        backend_label=backend_label or base_url,
         handle_signals=True,
     )
     app.run()

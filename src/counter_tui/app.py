@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -58,7 +59,7 @@ class CounterApp(App[None]):
 
     def __init__(
         self,
-        client: ApiClient,
+        client: ApiClient | Callable[[], ApiClient],
         *,
         counter_id: str = DEFAULT_COUNTER_ID,
         demo: DemoCredentials | None = None,
@@ -69,11 +70,18 @@ class CounterApp(App[None]):
         data_dir: Path | None = None,
     ) -> None:
         super().__init__()
-        self.client = client
+        # A factory defers building the client (httpx, the contract) until the first request,
+        # which comes after the login screen is drawn.
+        self._client: ApiClient | None = None
+        self._make_client: Callable[[], ApiClient] | None = None
+        if callable(client) and not hasattr(client, "base_url"):
+            self._make_client = client
+        else:
+            self._client = client
         self.counter_id = counter_id
         self.demo = demo  # kept in memory only, to show on the login screen of this run
         self.clock = clock or Clock()
-        self.backend_label = backend_label or client.base_url
+        self.backend_label = backend_label or (self._client.base_url if self._client else "")
         self.session: Session | None = None
         # Where the outbox and saved receipts live; None: the platform's user data dir.
         self.data_dir = data_dir
@@ -94,13 +102,21 @@ class CounterApp(App[None]):
                 loop.add_signal_handler(sig, self.exit)
         self.show_login()
 
+    @property
+    def client(self) -> ApiClient:
+        if self._client is None:
+            assert self._make_client is not None
+            self._client = self._make_client()
+        return self._client
+
     async def on_unmount(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def action_quit(self) -> None:
         # A shared counter PC: end the session on the server instead of leaving the token
         # valid until it idles out. Best effort and quick; quitting never waits on the net.
-        if self.client.logged_in:
+        if self._client is not None and self._client.logged_in:
             with contextlib.suppress(ClientError, TimeoutError):
                 await asyncio.wait_for(self.client.logout(), timeout=2.0)
         self.exit()

@@ -5,7 +5,12 @@ Kept apart from ``client`` so screens can catch them without importing httpx.
 
 from __future__ import annotations
 
-from jiuzhutong.contract import ErrorBody, ErrorItem
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Annotations only: the login screen needs these errors before its first paint, and
+    # pydantic's import (~70 ms) can wait until the first request.
+    from jiuzhutong.contract import ErrorBody, ErrorItem
 
 
 class ClientError(Exception):

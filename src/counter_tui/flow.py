@@ -16,8 +16,11 @@ Screens move forward with ``switch_screen``, so the stack stays home → one flo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
+from collections.abc import Awaitable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,7 +31,7 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from counter_tui.autosave import AutoSaver, Op, Outcome, replay, saver_for
 from counter_tui.errors import ClientError
@@ -36,6 +39,7 @@ from counter_tui.screens.base import CounterScreen
 from counter_tui.widgets.message_line import Kind, MessageLine
 from counter_tui.widgets.offline_banner import OfflineBanner
 from counter_tui.widgets.save_status import SaveStatus
+from counter_tui.widgets.stable_footer import StableFooter
 from counter_tui.widgets.step_bar import StepBar
 from jiuzhutong.contract import DraftOut, ErrorItem
 from jiuzhutong.contract.authorization import NoticeOut
@@ -73,6 +77,12 @@ RECORDED_STEPS = frozenset({"basic_info", "members", "authorization", "economic"
 NOTICE_SCROLLED = "已阅读至末尾"
 NOTICE_READ_ALOUD = "已向申请人宣读"
 NOT_BUILT = "已保存；下一步尚未开放，申请已列在首页，可稍后继续"
+# How long ApplicationFlow.open holds a screen's first frame for its ``prepare`` (a slow line
+# then sees the screen at once, filling in as its reads come back).
+PREPARE_TIMEOUT = 0.25
+# A screen's next step is imported this long after the screen is opened (it is idle then).
+PRELOAD_DELAY = 0.25
+_SAVES: set[asyncio.Future[None]] = set()  # saves a held screen waited for (kept referenced)
 
 
 def screen_class(step: str) -> type[FlowScreen] | None:
@@ -84,6 +94,14 @@ def screen_class(step: str) -> type[FlowScreen] | None:
     if not (isinstance(cls, type) and issubclass(cls, FlowScreen)):
         raise TypeError(f"{target} is not a FlowScreen")
     return cls
+
+
+def preload(step: str) -> None:
+    """Import ``step``'s screen module ahead of time (a few ms, off the key's path)."""
+    target = STEP_SCREENS.get(step)
+    if target:
+        with contextlib.suppress(ImportError):  # opening the step reports it
+            importlib.import_module(target.partition(":")[0])
 
 
 def resume_step(saved: str | None) -> str:
@@ -222,6 +240,42 @@ class ApplicationFlow:
             self.app.switch_screen(screen)
         else:
             self.app.push_screen(screen)
+        following = next_step(step)
+        if following is not None and STEP_SCREENS.get(following):
+            # The next step's code is loaded while the clerk works here, not on 下一步.
+            self.app.set_timer(PRELOAD_DELAY, partial(preload, following))
+        ready = screen.prepare()
+        if ready is not None:
+            # Nothing is painted until the screen has what its first frame shows (and the
+            # step just recorded is saved), so it appears once, complete, instead of empty
+            # and then row by row. Keys typed meanwhile already go to the new screen.
+            batch = self.app.batch_update()
+            batch.__enter__()
+            self.app.run_worker(
+                self._hold(screen, ready, batch), group="flow-open", exit_on_error=False
+            )
+
+    async def _hold(
+        self,
+        screen: FlowScreen,
+        ready: Awaitable[object],
+        batch: contextlib.AbstractContextManager[None],
+    ) -> None:
+        # The step's save runs on its own (never cut short); the screen's reads run here, so
+        # the batch ends right after they change the screen, without another turn of the loop.
+        saving = asyncio.ensure_future(self.saver.drain())
+        _SAVES.add(saving)
+        saving.add_done_callback(_SAVES.discard)
+        try:
+            async with asyncio.timeout(PREPARE_TIMEOUT):
+                await ready
+                await asyncio.shield(saving)
+        except TimeoutError:
+            pass  # paint what there is; the screen fills in when its reads come back
+        finally:
+            batch.__exit__(None, None, None)
+            if screen.is_attached:
+                screen.call_after_refresh(screen.first_frame_shown)
 
     def forward(self, step: str) -> None:
         following = next_step(step)
@@ -289,43 +343,17 @@ async def open_draft(app: CounterApp, draft_id: str) -> None:
 
 def mark_current_row(screen: Screen, widget: Widget) -> None:
     """Give the focused field's ``.form-row`` the class ``-current`` (its label is shown
-    reversed: focus readable without colour). Textual's ``:focus-within`` leaves the old row's
-    label styled when focus moves to the next row, so the row is marked explicitly."""
+    reversed: focus readable without colour). Textual restyles on a focus change only below
+    the outermost ancestor that has a ``:focus-within`` rule of its own, so a rule ending in
+    the label left the old row's label styled; the row is marked explicitly (app.tcss also
+    gives ``.form-row`` such a rule, for the login form). Toggling the class restyles that
+    row only: a Tab repaints the two rows, not the screen."""
     row = next((a for a in widget.ancestors_with_self if a.has_class("form-row")), None)
     for old in screen.query(".form-row.-current"):
         if old is not row:
             old.remove_class("-current")
     if row is not None:
         row.add_class("-current")
-
-
-class StableFooter(Footer):
-    """A Footer that rebuilds only when what it shows changes.
-
-    Textual's Footer recomposes on every focus change (each widget brings its own hidden
-    bindings), which re-lays out the screen and repaints the bottom line for every Tab. On a
-    form the legend is the same from field to field, so a thin client is spared all that.
-    """
-
-    _shown: tuple[tuple[str, str, str, str, bool], ...] | None = None
-
-    def _legend(self) -> tuple[tuple[str, str, str, str, bool], ...]:
-        return tuple(
-            (b.key, self.app.get_key_display(b), b.description, b.action, enabled)
-            for (_, b, enabled, _tooltip) in self.screen.active_bindings.values()
-            if b.show
-        )
-
-    def compose(self) -> ComposeResult:
-        if self._bindings_ready:
-            self._shown = self._legend()
-        yield from super().compose()
-
-    def bindings_changed(self, screen: Screen) -> None:
-        ready = self._bindings_ready and self.is_attached and screen is self.screen
-        if ready and self._legend() == self._shown:
-            return
-        super().bindings_changed(screen)
 
 
 class FlowScreen(CounterScreen):
@@ -369,6 +397,16 @@ class FlowScreen(CounterScreen):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def prepare(self) -> Awaitable[object] | None:
+        """Called by ApplicationFlow.open once the screen is current: an awaitable of what
+        the first frame must show (e.g. a read from the server). The flow paints nothing
+        until it is done (at most PREPARE_TIMEOUT s), then calls ``first_frame_shown``. None
+        (the default): paint at once. A screen pushed without the flow is never held."""
+        return None
+
+    def first_frame_shown(self) -> None:
+        """After a held screen's first frame is painted: start what can wait (a stream)."""
 
     def on_mount(self) -> None:
         saver = self.flow.saver

@@ -65,7 +65,9 @@ class ApplicantScreen(PersonForm, FlowScreen):
         self._asked: set[str] = set()  # ID numbers already offered for 继续填写
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="form", classes="flow-form"):
+        # Not a Tab stop of its own: focusing the form would repaint all of it (and show
+        # the clerk no cursor); its fields scroll into view when they are focused.
+        with VerticalScroll(id="form", classes="flow-form", can_focus=False):
             yield Static("为谁申请", classes="section-title", markup=False)
             yield from self.compose_fields(self.FIELDS[:3])
             with Vertical(id="entrusting"):

@@ -13,10 +13,16 @@ Enter (去授权) on a row asks 本机授权 or 远程授权:
   and the expiry countdown beneath; r 重新生成 makes a new link (the old one stops working).
 
 下一步 (F10) only when every row shows ✓ 已授权.
+
+Opened by the flow (家庭成员's 下一步, Esc from 经济状况), the board is read before anything is
+painted (``prepare``): the first frame already has every row, the hint and the footer, and the
+event stream connects only after it (from the board's seq, so nothing is missed).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import ClassVar
 
@@ -24,16 +30,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, OptionList, Static
+from textual.css.query import NoMatches
+from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from counter_tui.errors import ClientError
-from counter_tui.flow import FLOW_CSS, FlowScreen
+from counter_tui.flow import FlowScreen
+from counter_tui.screens.base import CounterModal
 from counter_tui.screens.live import LiveEvent, StreamReconnected, StreamState, relay
 from counter_tui.widgets.qr_code import QrCode
 from counter_tui.widgets.status_board import StatusBoard
 from jiuzhutong.contract.authorization import (
+    AuthorizationBoard,
     AuthorizationOut,
     AuthState,
     EventType,
@@ -43,6 +51,10 @@ from jiuzhutong.contract.authorization import (
 )
 
 AUTH_CSS = Path(__file__).parent.parent / "styles" / "authorization.tcss"
+# The screens' own rules as default CSS: a new CSS_PATH makes Textual re-parse every stylesheet
+# of the app and restyle every widget when the screen is first shown (~20 ms); default CSS is
+# parsed once and applied to these screens only. Nothing else in the app styles these ids.
+_AUTH_RULES = AUTH_CSS.read_text(encoding="utf-8")
 
 LOCAL = "本机授权"
 REMOTE = "远程授权"
@@ -52,10 +64,10 @@ NOT_ALL = "尚有人员未授权，全部“✓ 已授权”后才能下一步"
 LIVE_LOST = "实时状态连接中断，正在重连…"
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(CounterModal[str | None]):
     """A small list of choices: ↑↓ and Enter picks, Esc cancels (never destructive)."""
 
-    CSS_PATH = AUTH_CSS
+    DEFAULT_CSS = _AUTH_RULES
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "取消", key_display="Esc"),
     ]
@@ -83,7 +95,8 @@ class ChoiceScreen(ModalScreen[str | None]):
 
 class AuthorizationScreen(FlowScreen):
     STEP = "authorization"
-    CSS_PATH: ClassVar[list[str | Path]] = [FLOW_CSS, AUTH_CSS]  # type: ignore[misc]
+    DEFAULT_CSS = _AUTH_RULES
+    AUTO_FOCUS = "#auth-board"
     HELP_TITLE = "授权签名"
     HELP = (
         "家庭中每个人都要授权核对经济状况：先核验身份（人脸或现场核验身份证），再签名。\n"
@@ -91,8 +104,11 @@ class AuthorizationScreen(FlowScreen):
         "远程授权显示二维码、短码和剩余有效时间；r 重新生成链接（旧链接随即失效）。\n"
         "状态随手机端操作实时更新；F5 重新读取。全部“✓ 已授权”后 F10 下一步；Esc 回到家庭成员。"
     )
+    # Enter on the board is the board's own (a selected row: _selected); the footer never
+    # showed this one while the board has the focus, so it is not shown at all: the legend is
+    # then the same with and without focus, and the footer is built once, with the screen.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "authorize", "去授权", key_display="Enter"),
+        Binding("enter", "authorize", "去授权", key_display="Enter", show=False),
         Binding("r", "regenerate", "重新生成", key_display="r"),
     ]
 
@@ -101,6 +117,21 @@ class AuthorizationScreen(FlowScreen):
         self.links: dict[str, RemoteLinkOut] = {}
         self.live = False
         self.last_seq: int | None = None
+        self._composed = asyncio.Event()  # the board and its neighbours are mounted
+        self._held = False  # ApplicationFlow.open holds the first frame for the first read
+        self._read_once = False  # a read has been shown (or its failure)
+        self._painted = False  # the first frame with the board is out: the stream may start
+        self._stream_from: int | None = None  # the first read's last_event_seq
+        self._streaming = False
+        self._shown: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, Footer):
+                # The legend is known before the footer mounts (this screen's and the app's
+                # keys): telling it now builds it with the screen, not a frame later.
+                widget.bindings_changed(self)
+            yield widget
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="auth-body"):
@@ -111,15 +142,34 @@ class AuthorizationScreen(FlowScreen):
                 yield QrCode(id="auth-qr")
                 yield Static("", id="auth-detail", markup=False)
 
+    def prepare(self) -> Awaitable[None]:
+        """ApplicationFlow.open paints nothing until this is done: the board read (one GET)
+        and put on the screen, so the first frame already has every row."""
+        self._held = True
+        return self._read_first()
+
+    async def _read_first(self) -> None:
+        # Cancelled when the flow stops waiting (a slow line): first_frame_shown reads again.
+        self._loaded(await self._read())
+
     def on_mount(self) -> None:
         # The nested containers' children mount after the screen: start once they are there.
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
-        self.qr.display = False
-        self.board.focus()
-        self._load(start_stream=True)
+        self._composed.set()
+        if not self._held:  # pushed directly: read now, paint as it comes
+            self._painted = True
+            self._load()
         self.set_interval(1.0, self._tick)
+
+    def first_frame_shown(self) -> None:
+        if not self.is_attached:  # left before it was painted
+            return
+        self._painted = True
+        if not self._read_once:
+            self._load()
+        self._start_stream()
 
     @property
     def board(self) -> StatusBoard:
@@ -132,19 +182,39 @@ class AuthorizationScreen(FlowScreen):
     # --- reading ------------------------------------------------------------------------
 
     @work(exclusive=True, group="auth-load")
-    async def _load(self, start_stream: bool = False) -> None:
+    async def _load(self) -> None:
+        self._loaded(await self._read())
+
+    def _loaded(self, board: AuthorizationBoard | None) -> None:
+        self._read_once = True
+        if board is not None and not self._streaming:
+            self._stream_from = board.last_event_seq
+            # After the rows are painted: connecting (TLS context, request) would delay them.
+            self.call_after_refresh(self._start_stream)
+
+    async def _read(self) -> AuthorizationBoard | None:
+        """Read the board and show it (None when it could not be read: the error is shown)."""
         draft_id = self.flow.draft_id
         if draft_id is None:
-            return
+            return None
         try:
             board = await self.app.client.get_authorizations(draft_id)
         except ClientError as exc:
+            await self._composed.wait()
             self.show_client_error(exc, "读取授权状态失败：")
+            return None
+        await self._composed.wait()
+        with self.app.batch_update():
+            self.board.load(board.persons)
+            self._show_selected()
+        return board
+
+    def _start_stream(self) -> None:
+        draft_id = self.flow.draft_id
+        if self._streaming or not self._painted or self._stream_from is None or not draft_id:
             return
-        self.board.load(board.persons)
-        self._show_selected()
-        if start_stream:
-            self._stream(draft_id, board.last_event_seq)
+        self._streaming = True
+        self._stream(draft_id, self._stream_from)
 
     @work(exclusive=True, group="auth-sse")
     async def _stream(self, draft_id: str, last_seq: int) -> None:
@@ -198,21 +268,31 @@ class AuthorizationScreen(FlowScreen):
         self._show_selected()
 
     def _show_selected(self) -> None:
+        """The right-hand side, the hint and the keys for the selected person; only what
+        changed is repainted (the QR code and detail have fixed sizes: no re-layout)."""
         person = self.board.selected
         link = self.links.get(person.person_id) if person else None
         qr = self.qr
-        detail = self.query_one("#auth-detail", Static)
         if person is not None and link is not None and person.state != AuthState.authorized:
             if qr.data != link.url:
                 qr.show(link.url, link.short_code, link.expires_at, self.app.clock.now())
-            qr.display = True
-            detail.update(f"{person.name}：请用手机扫码授权")
+            show_qr, detail = True, f"{person.name}：请用手机扫码授权"
         else:
-            qr.display = False
-            detail.update(self._detail(person) if person else "")
-        hint = self.query_one("#auth-hint", Static)
-        hint.update(ALL_DONE if self.board.all_authorized else HINT)
-        self.refresh_bindings()
+            show_qr, detail = False, self._detail(person) if person else ""
+        all_done = self.board.all_authorized
+        hint = ALL_DONE if all_done else HINT
+        shown = (show_qr, detail, hint)
+        if shown != self._shown:
+            before = self._shown or (False, "", HINT)
+            self._shown = shown
+            with self.app.batch_update():
+                if qr.display != show_qr:
+                    qr.display = show_qr
+                if detail != before[1]:
+                    self.query_one("#auth-detail", Static).update(detail)
+                if hint != before[2]:
+                    self.query_one("#auth-hint", Static).update(hint)
+        self.refresh_bindings()  # the footer rebuilds only if 下一步 / 重新生成 changed
 
     @staticmethod
     def _detail(p: AuthorizationOut) -> str:
@@ -232,10 +312,14 @@ class AuthorizationScreen(FlowScreen):
     # --- keys ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next_step":
-            return True if self.board.all_authorized else None
-        if action == "regenerate":
-            person = self.board.selected
+        if action in ("next_step", "regenerate"):
+            try:
+                board = self.board
+            except NoMatches:  # the footer asks while the screen is still being built
+                return None
+            if action == "next_step":
+                return True if board.all_authorized else None
+            person = board.selected
             return True if person is not None and person.person_id in self.links else None
         return super().check_action(action, parameters)
 

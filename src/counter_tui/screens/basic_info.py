@@ -445,7 +445,9 @@ class BasicInfoScreen(PersonForm, FlowScreen):
         self._rejected = False
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="form", classes="flow-form"):
+        # Not a Tab stop of its own: focusing the form would repaint all of it (and show
+        # the clerk no cursor); its fields scroll into view when they are focused.
+        with VerticalScroll(id="form", classes="flow-form", can_focus=False):
             yield from self.compose_fields(self.FIELDS)
 
     def on_mount(self) -> None:

@@ -7,11 +7,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from counter_tui.screens.base import CounterModal
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(CounterModal[bool]):
     """Returns True only when the clerk moves to 是 and presses Enter (or clicks it)."""
 
     CSS_PATH = "../styles/dialogs.tcss"

@@ -27,12 +27,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.geometry import Region, Spacing
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from counter_tui.client import local_invalid
 from counter_tui.errors import ClientError, Conflict, InvalidRequest, NotFound
 from counter_tui.flow import FLOW_CSS, ApplicationFlow, FlowScreen, StableFooter, mark_current_row
+from counter_tui.screens.base import CounterModal
 from counter_tui.screens.confirm import ConfirmScreen
 from counter_tui.screens.live import LiveEvent, StreamReconnected, StreamState, relay
 from counter_tui.widgets.fields import Field
@@ -157,7 +157,7 @@ def correction_text(c: CorrectionOut) -> str:
 # --- the correction form ---------------------------------------------------------------
 
 
-class CorrectionForm(ModalScreen[EconomicStatusOut | None]):
+class CorrectionForm(CounterModal[EconomicStatusOut | None]):
     """更正/说明 of one generated item: declared amount and months (both optional: without
     an amount it is an annotation), the reason (required) and a note. Enter moves on, Enter in
     the last field or F10 posts; Esc cancels and the status screen is as it was."""

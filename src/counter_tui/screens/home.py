@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from counter_tui import entries, flow
@@ -17,6 +17,7 @@ from counter_tui.screens.base import CounterScreen
 from counter_tui.screens.confirm import ConfirmScreen
 from counter_tui.widgets.drafts_table import DraftsTable, masked
 from counter_tui.widgets.message_line import Kind, MessageLine
+from counter_tui.widgets.stable_footer import StableFooter
 from jiuzhutong.contract import DraftSummary
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class HomeScreen(CounterScreen):
         yield DraftsTable(app.clock, id="drafts")
         yield Static(EMPTY, id="drafts-empty", markup=False)
         yield MessageLine(id="home-message")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         # Focus: Textual's auto-focus picks the first entry, or the table when there are

@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from counter_tui.errors import (
     BackendTimeout,
@@ -21,6 +21,7 @@ from counter_tui.errors import (
 from counter_tui.screens.base import CounterScreen
 from counter_tui.widgets.fields import Field
 from counter_tui.widgets.message_line import MessageLine
+from counter_tui.widgets.stable_footer import StableFooter
 
 if TYPE_CHECKING:
     from counter_tui.app import CounterApp
@@ -80,13 +81,14 @@ class LoginScreen(CounterScreen):
                     markup=False,
                 )
             yield MessageLine(id="backend-status")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         if self._initial_message:
             self._message.show(self._initial_message, "error")
         self._focus_first_empty()
-        self.check_backend()
+        # After the first paint: the screen is there at once, the service's answer follows.
+        self.call_after_refresh(self.check_backend)
 
     # --- helpers ---------------------------------------------------------------------
 

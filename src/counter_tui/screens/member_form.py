@@ -16,11 +16,11 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from counter_tui.autosave import Queued, Rejected, Saved
 from counter_tui.flow import ApplicationFlow, StableFooter, mark_current_row
+from counter_tui.screens.base import CounterModal
 from counter_tui.screens.basic_info import (
     DISABILITY,
     EMPLOYMENT,
@@ -91,7 +91,7 @@ MEMBER_FIELDS: tuple[FieldSpec, ...] = (
 Result = tuple[Literal["saved", "queued"], DraftOut | None]
 
 
-class MemberFormScreen(PersonForm, ModalScreen[Result | None]):
+class MemberFormScreen(PersonForm, CounterModal[Result | None]):
     CSS_PATH: ClassVar = ["../styles/dialogs.tcss", "../styles/flow.tcss"]
     AUTO_FOCUS = ""  # the form focuses the first field needing input itself
     APPLICANT = False
@@ -135,7 +135,8 @@ class MemberFormScreen(PersonForm, ModalScreen[Result | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="member-dialog", classes="dialog"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
-            with VerticalScroll(id="member-form", classes="flow-form"):
+            # Not a Tab stop (see BasicInfoScreen.compose_body).
+            with VerticalScroll(id="member-form", classes="flow-form", can_focus=False):
                 yield from self.compose_fields(self.FIELDS)
             yield MessageLine(id="member-message")
         yield StableFooter(compact=True)

@@ -12,11 +12,11 @@ from typing import ClassVar, Literal
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from counter_tui.clock import Clock
 from counter_tui.labels import step_name
+from counter_tui.screens.base import CounterModal
 from counter_tui.widgets.id_input import masked
 from jiuzhutong.contract import DraftOut
 
@@ -32,7 +32,7 @@ def describe_draft(draft: DraftOut, clock: Clock) -> str:
     )
 
 
-class ResumeScreen(ModalScreen[ResumeChoice | None]):
+class ResumeScreen(CounterModal[ResumeChoice | None]):
     CSS_PATH: ClassVar[list[str]] = ["../styles/dialogs.tcss", "../styles/flow.tcss"]
     HELP_TITLE = "未完成的申请"
     HELP = (

@@ -5,6 +5,8 @@ text explicitly black on white: an inverted code (light on dark, as a dark termi
 would give) fails many phone scanners. The 4-module quiet zone is part of the matrix. A
 version 3 code is 37×19 cells, which fits 80×24 beside the status list. Beneath it: the short
 code for typing in by hand and the expiry countdown, on one line so 80×24 still fits.
+
+The encoder (segno) is imported when the first code is drawn, not when the board opens.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from counter_tui.qr import qr_half_blocks, qr_matrix
-
 # Explicit colours, never theme variables: the code must read the same in every theme.
 # Hex, not the ANSI names: Textual maps ANSI "black"/"white" through the theme's palette.
 QR_STYLE = Style(color="#000000", bgcolor="#ffffff")
 
 
-def qr_text(data: str) -> Text:
-    lines = qr_half_blocks(qr_matrix(data))
+def qr_lines(data: str) -> list[str]:
+    from counter_tui.qr import qr_half_blocks, qr_matrix
+
+    return qr_half_blocks(qr_matrix(data))
+
+
+def qr_text(data: str, lines: list[str] | None = None) -> Text:
+    if lines is None:
+        lines = qr_lines(data)
     return Text("\n".join(lines), style=QR_STYLE, no_wrap=True, overflow="crop")
 
 
@@ -62,8 +69,8 @@ class QrCode(Vertical):
         self.data = data
         self.short_code = short_code
         self.expires_at = expires_at
-        self.lines = qr_half_blocks(qr_matrix(data))
-        self.query_one("#qr-image", Static).update(qr_text(data))
+        self.lines = qr_lines(data)
+        self.query_one("#qr-image", Static).update(qr_text(data, self.lines))
         self._caption = ""
         self.tick(now)
 
@@ -77,4 +84,5 @@ class QrCode(Vertical):
         text = self.caption(now)
         if text != self._caption:
             self._caption = text
-            self.query_one("#qr-caption", Static).update(text)
+            # One fixed line (37×1): no re-layout for the countdown.
+            self.query_one("#qr-caption", Static).update(text, layout=False)

@@ -31,6 +31,11 @@ def method_text(row: AuthorizationOut) -> str:
     return row.method.value if row.method is not None else "—"
 
 
+def cells(row: AuthorizationOut) -> tuple[str, str, str, str]:
+    """The row as shown: 姓名, 关系, 方式, 状态."""
+    return (row.name, row.relation.value, method_text(row), status_text(row))
+
+
 class StatusBoard(DataTable[str]):
     DEFAULT_CSS = """
     StatusBoard { height: 1fr; width: 1fr; }
@@ -55,22 +60,34 @@ class StatusBoard(DataTable[str]):
         return bool(self.persons) and all(p.state == AuthState.authorized for p in self.persons)
 
     def load(self, persons: list[AuthorizationOut]) -> None:
+        """Show ``persons``: the same people in the same order (F5, a reconnect, a re-read)
+        only repaint the cells that changed; otherwise the rows are built anew."""
+        persons = list(persons)
+        same = self.row_count == len(persons) and [p.person_id for p in self.persons] == [
+            p.person_id for p in persons
+        ]
+        if same:
+            for row in persons:
+                self.update_person(row)
+            return
         keep = self.cursor_row
-        self.persons = list(persons)
-        self.clear()
-        for p in self.persons:
-            self.add_row(p.name, p.relation.value, method_text(p), status_text(p), key=p.person_id)
+        self.persons = persons
         if self.row_count:
+            self.clear()
+        for p in persons:
+            self.add_row(*cells(p), key=p.person_id)
+        if self.row_count and keep != self.cursor_row:
             self.move_cursor(row=min(max(keep, 0), self.row_count - 1), animate=False)
 
     def update_person(self, row: AuthorizationOut) -> bool:
         """Repaint one person's row; False when the person is not on the board (re-read)."""
         for i, p in enumerate(self.persons):
             if p.person_id == row.person_id:
+                old = cells(p)
                 self.persons[i] = row
-                self.update_cell(row.person_id, "name", row.name)
-                self.update_cell(row.person_id, "method", method_text(row))
-                self.update_cell(row.person_id, "state", status_text(row), update_width=True)
+                for (_, key), was, now in zip(COLUMNS, old, cells(row), strict=True):
+                    if now != was:
+                        self.update_cell(row.person_id, key, now, update_width=True)
                 return True
         return False
 
