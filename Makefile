@@ -46,6 +46,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/tui.py
 
 # Regenerate the pinned versions after changing dependencies in pyproject.toml.
 constraints:
