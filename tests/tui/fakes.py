@@ -10,8 +10,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
+import pytest
 
 from counter_tui.client import ApiClient
 from counter_tui.clock import Clock
@@ -699,3 +701,16 @@ def add_economic_endpoints(  # type: ignore[no-untyped-def]
         }
     )
     return posts
+
+
+def stream_through(fake: FakeBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Screens' event streams (counter_tui.events.subscribe) go through the fake as well."""
+    from counter_tui import events
+
+    real = events.subscribe
+
+    def subscribe(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("transport", httpx.MockTransport(fake.handle))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(events, "subscribe", subscribe)

@@ -47,7 +47,7 @@ from jiuzhutong.contract.authorization import (
 from jiuzhutong.domain.idnumber import make_id_number
 
 from .conftest import synthetic_id
-from .fakes import NOW
+from .fakes import NOW, stream_through
 from .helpers import resume_home
 from .test_flow_snapshots import APPLICANT, MEMBERS, SAVED_AT, _app, _draft, _home, flow_fake
 from .test_flow_support import open_draft, quick_autosave, tui_data_dir  # noqa: F401
@@ -505,16 +505,9 @@ def test_authorization_board_snapshot(
     snap_compare: Callable[..., bool], size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, draft = _auth_fake()
-    from counter_tui import events
 
     # The fake's event stream goes through the same MockTransport.
-    real = events.subscribe
-
-    def subscribe(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("transport", httpx.MockTransport(fake.handle))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(events, "subscribe", subscribe)
+    stream_through(fake, monkeypatch)
 
     async def run(pilot: Pilot) -> None:
         await _home(pilot)
@@ -538,18 +531,11 @@ async def test_qr_code_scans_from_the_rendered_screen_in_every_theme(
 ) -> None:
     """Dark modules on light, whatever the theme: the screenshot rendered to PNG by Chromium
     holds exactly one QR code, and zxing-cpp reads the link from it."""
-    from counter_tui import events
 
     from .svg_png import qr_codes_in
 
     fake, draft = _auth_fake()
-    real = events.subscribe
-
-    def subscribe(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("transport", httpx.MockTransport(fake.handle))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(events, "subscribe", subscribe)
+    stream_through(fake, monkeypatch)
     app = _app(fake, theme=theme)
     async with app.run_test(size=(80, 24)) as pilot:
         await _home(pilot)

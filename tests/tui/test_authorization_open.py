@@ -5,13 +5,13 @@ the screen then and the rows when they come. The event stream starts after the f
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
 
-from counter_tui import events, flow
+from counter_tui import flow
 
+from .fakes import stream_through
 from .test_authorization_board import _auth_fake, _rows, _screen, _until
 from .test_flow_snapshots import _app, _home
 
@@ -21,13 +21,7 @@ async def test_the_board_is_read_before_it_is_painted(
     delay: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, _draft = _auth_fake()
-    real = events.subscribe
-
-    def subscribe(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("transport", httpx.MockTransport(fake.handle))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(events, "subscribe", subscribe)
+    stream_through(fake, monkeypatch)
     board = fake.override["/applications/d-9/authorizations"]
 
     async def answer(request: httpx.Request) -> httpx.Response:

@@ -47,7 +47,7 @@ from jiuzhutong.contract.economic import SourceName, SourceState
 from jiuzhutong.domain.idnumber import make_id_number
 
 from .conftest import synthetic_id
-from .fakes import add_economic_endpoints, econ_status
+from .fakes import add_economic_endpoints, econ_status, stream_through
 from .helpers import resume_home
 from .test_flow_snapshots import MEMBERS, _app, _home, flow_fake
 from .test_flow_snapshots import _draft as snapshot_draft
@@ -335,18 +335,6 @@ def _draft_out() -> DraftOut:
     return snapshot_draft("economic", MEMBERS[:1])
 
 
-def _use_fake_stream(fake: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from counter_tui import events
-
-    real = events.subscribe
-
-    def subscribe(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("transport", httpx.MockTransport(fake.handle))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(events, "subscribe", subscribe)
-
-
 async def _at_economic(pilot: Pilot) -> None:
     await _home(pilot)
     await flow.open_draft(pilot.app, "d-9")  # type: ignore[arg-type]
@@ -382,7 +370,7 @@ def test_economic_progress_snapshot(
     snap_compare: Callable[..., bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake, _, posts = _fake(running_until_done=6)
-    _use_fake_stream(fake, monkeypatch)
+    stream_through(fake, monkeypatch)
 
     async def run(pilot: Pilot) -> None:
         await _at_economic(pilot)
