@@ -21,16 +21,16 @@ from counter_tui import flow
 from counter_tui.app import CounterApp
 from counter_tui.client import ApiClient
 from counter_tui.screens.authorization import AuthorizationScreen
-from counter_tui.screens.economic import (
+from counter_tui.screens.correction_form import (
     AMOUNT_DECIMALS,
     AMOUNT_NEGATIVE,
     AMOUNT_NOT_NUMBER,
     MONTHS_INVALID,
     REASON_REQUIRED,
     CorrectionForm,
-    EconomicScreen,
     parse_amount,
 )
+from counter_tui.screens.economic import EconomicScreen
 from counter_tui.widgets.message_line import MessageLine
 from counter_tui.widgets.source_progress import SourceProgressList
 from jiuzhutong.contract import (
