@@ -74,7 +74,7 @@ class CounterApp(App[None]):
         # which comes after the login screen is drawn.
         self._client: ApiClient | None = None
         self._make_client: Callable[[], ApiClient] | None = None
-        if callable(client) and not hasattr(client, "base_url"):
+        if callable(client):  # ApiClient itself is not callable
             self._make_client = client
         else:
             self._client = client

@@ -2,12 +2,8 @@
 
 告知书 → 为谁申请 → 基本信息 → 家庭成员 → 授权签名 → 经济状况 → 提交, as in the seed's
 mini-program. ``STEP_SCREENS`` names each step's screen ("module:Class", imported when first
-opened); a step whose screen is None is not built yet: 下一步 into it saves and returns home,
-where the draft is listed, and a resumed draft opens at the last step that exists.
-
-The screens of issue 4 items 5–7 (授权签名 board, 经济状况, 提交) plug in here: subclass
-``FlowScreen`` with ``STEP = "authorization"`` (etc.), take the ``ApplicationFlow`` in
-``__init__``, and set the entry below. ``flow.draft`` is the newest DraftOut, ``flow.version``
+opened). A step's screen subclasses ``FlowScreen`` with its ``STEP`` and takes the
+``ApplicationFlow`` in ``__init__``: ``flow.draft`` is the newest DraftOut, ``flow.version``
 its version, ``flow.saver`` the autosave (If-Match, 412 re-apply, outbox).
 
 Screens move forward with ``switch_screen``, so the stack stays home → one flow screen
@@ -60,7 +56,7 @@ ORDER: tuple[str, ...] = (
     "economic",
     "submit",
 )
-STEP_SCREENS: dict[str, str | None] = {
+STEP_SCREENS: dict[str, str] = {
     "notice": "counter_tui.screens.notice:NoticeScreen",
     "applicant": "counter_tui.screens.applicant:ApplicantScreen",
     "basic_info": "counter_tui.screens.basic_info:BasicInfoScreen",
@@ -76,7 +72,6 @@ RECORDED_STEPS = frozenset({"basic_info", "members", "authorization", "economic"
 
 NOTICE_SCROLLED = "已阅读至末尾"
 NOTICE_READ_ALOUD = "已向申请人宣读"
-NOT_BUILT = "已保存；下一步尚未开放，申请已列在首页，可稍后继续"
 # How long ApplicationFlow.open holds a screen's first frame for its ``prepare`` (a slow line
 # then sees the screen at once, filling in as its reads come back).
 PREPARE_TIMEOUT = 0.25
@@ -85,10 +80,8 @@ PRELOAD_DELAY = 0.25
 _SAVES: set[asyncio.Future[None]] = set()  # saves a held screen waited for (kept referenced)
 
 
-def screen_class(step: str) -> type[FlowScreen] | None:
-    target = STEP_SCREENS.get(step)
-    if target is None:
-        return None
+def screen_class(step: str) -> type[FlowScreen]:
+    target = STEP_SCREENS[step]
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     if not (isinstance(cls, type) and issubclass(cls, FlowScreen)):
@@ -98,21 +91,13 @@ def screen_class(step: str) -> type[FlowScreen] | None:
 
 def preload(step: str) -> None:
     """Import ``step``'s screen module ahead of time (a few ms, off the key's path)."""
-    target = STEP_SCREENS.get(step)
-    if target:
-        with contextlib.suppress(ImportError):  # opening the step reports it
-            importlib.import_module(target.partition(":")[0])
+    with contextlib.suppress(ImportError):  # opening the step reports it
+        importlib.import_module(STEP_SCREENS[step].partition(":")[0])
 
 
 def resume_step(saved: str | None) -> str:
-    """The step a saved draft reopens at: its own, or the last built one before it."""
-    if saved not in RECORDED_STEPS:
-        return "basic_info"
-    index = ORDER.index(saved)
-    for step in reversed(ORDER[: index + 1]):
-        if step in RECORDED_STEPS and STEP_SCREENS.get(step):
-            return step
-    return "basic_info"
+    """The step a saved draft reopens at: its own (基本信息 when none was recorded)."""
+    return saved if saved in RECORDED_STEPS else "basic_info"
 
 
 def next_step(step: str) -> str | None:
@@ -228,12 +213,8 @@ class ApplicationFlow:
             self.screen = None
 
     def open(self, step: str) -> None:
-        """Show ``step`` in place of the current flow screen (home when it is not built)."""
+        """Show ``step`` in place of the current flow screen."""
         cls = screen_class(step)
-        if cls is None:
-            self.saver.flush()
-            self.home(NOT_BUILT)
-            return
         self.record_step(step)
         screen = cls(self)
         if isinstance(self.app.screen, FlowScreen):
@@ -241,7 +222,7 @@ class ApplicationFlow:
         else:
             self.app.push_screen(screen)
         following = next_step(step)
-        if following is not None and STEP_SCREENS.get(following):
+        if following is not None:
             # The next step's code is loaded while the clerk works here, not on 下一步.
             self.app.set_timer(PRELOAD_DELAY, partial(preload, following))
         ready = screen.prepare()
@@ -287,18 +268,10 @@ class ApplicationFlow:
     def back(self, step: str) -> None:
         """Esc: the previous screen of the flow; home from the first screen of a draft."""
         self.saver.flush()
-        if step == "applicant":
-            self.open("notice")
-        elif step == "members":
-            self.open("basic_info")
-        elif step in ("notice", "basic_info") or step not in ORDER:
+        if step in ("notice", "basic_info") or step not in ORDER:
             self.home("已保存，申请已列在首页" if self.draft else None)
-        else:
-            index = ORDER.index(step)
-            previous = next(
-                (s for s in reversed(ORDER[2:index]) if STEP_SCREENS.get(s)), "basic_info"
-            )
-            self.open(previous)
+        else:  # the step before: 为谁申请 → 告知书, 家庭成员 → 基本信息, …, 提交 → 经济状况
+            self.open(ORDER[ORDER.index(step) - 1])
 
     def accept_notice(self, ack: str) -> None:
         """我已阅读并承诺: on to 为谁申请, or back into a draft that was opened first."""

@@ -148,17 +148,6 @@ class ApplicantScreen(PersonForm, FlowScreen):
             self._asked.add(value)
             self._look_up(value)
 
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        spec = self.spec_of(event.input)
-        if spec is None:
-            return
-        event.stop()
-        if spec is self.last_field():
-            self.action_next_step()
-        else:
-            self.focus_next()
-
     # --- keys ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -270,6 +270,22 @@ class PersonForm:
         spec = self.spec_of(widget)
         return isinstance(widget, Input) and spec is not None and spec is not self.last_field()
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the last field submits the form; from the others the App's priority
+        Enter has already moved on (this covers an Enter that did not come as a key)."""
+        spec = self.spec_of(event.input)
+        if spec is None:
+            return
+        event.stop()
+        if spec is self.last_field():
+            self.submit_form()
+        else:
+            self.focus_next()  # type: ignore[attr-defined]
+
+    def submit_form(self) -> None:
+        """What Enter in the last field does: 下一步 (a dialog form saves instead)."""
+        self.action_next_step()  # type: ignore[attr-defined]
+
     def spec_of(self, widget: Widget | None) -> FieldSpec | None:
         while widget is not None:
             wid = widget.id or ""
@@ -514,17 +530,6 @@ class BasicInfoScreen(PersonForm, FlowScreen):
         self._offer(spec, now=True, show_error=True)
         if spec.kind == "id":
             self._propose_hukou()
-
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        spec = self.spec_of(event.input)
-        if spec is None:
-            return
-        event.stop()
-        if spec is self.last_field():
-            self.action_next_step()
-        else:
-            self.focus_next()
 
     @on(Choice.Changed)
     def _picked(self, event: Choice.Changed) -> None:

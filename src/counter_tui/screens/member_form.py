@@ -179,16 +179,8 @@ class MemberFormScreen(PersonForm, CounterModal[Result | None]):
         _, error = self.read(spec)
         self.set_error(spec, error)
 
-    @on(Input.Submitted)
-    def _entered(self, event: Input.Submitted) -> None:
-        spec = self.spec_of(event.input)
-        if spec is None:
-            return
-        event.stop()
-        if spec is self.last_field():
-            self.action_save()
-        else:
-            self.focus_next()
+    def submit_form(self) -> None:
+        self.action_save()
 
     @on(Choice.Changed)
     def _picked(self, event: Choice.Changed) -> None:
